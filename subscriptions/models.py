@@ -1,0 +1,88 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        PAUSED = "paused", "Paused"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        BOUNCED = "bounced", "Bounced"
+        COMPLAINED = "complained", "Complained"
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    class Format(models.TextChoices):
+        HTML = "html", "HTML"
+        TEXT = "text", "Plain text"
+
+    email = models.EmailField(max_length=254)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="subscriber",
+    )
+    status = models.CharField(max_length=12, choices=Status, default=Status.PENDING)
+
+    # Preferences; an empty topic set means "all topics".
+    frequency = models.CharField(max_length=6, choices=Frequency, default=Frequency.DAILY)
+    weekday = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(6)], help_text="Weekly digests: 0 = Monday."
+    )
+    paused_until = models.DateField(null=True, blank=True)
+    topics = models.ManyToManyField("papers.Topic", blank=True, related_name="subscribers")
+    keywords_include = models.JSONField(default=list, blank=True)
+    keywords_exclude = models.JSONField(default=list, blank=True)
+    only_with_code = models.BooleanField(default=False)
+    papers_per_email = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(5), MaxValueValidator(30)]
+    )
+    delivery_hour = models.PositiveSmallIntegerField(default=7, validators=[MaxValueValidator(23)])
+    timezone = models.CharField(max_length=64, default="UTC")
+    email_format = models.CharField(max_length=4, choices=Format, default=Format.HTML)
+
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "frequency"], name="subscriber_status_freq")]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ConsentRecord(models.Model):
+    """Proof of each opt-in, confirmation and withdrawal: when, where, from whom."""
+
+    class Kind(models.TextChoices):
+        OPT_IN = "opt_in", "Opt-in"
+        CONFIRM = "confirm", "Confirmation"
+        IMPORT = "import", "Imported"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
+        RESUBSCRIBE = "resubscribe", "Resubscribe"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=12, choices=Kind)
+    source = models.CharField(max_length=200, blank=True, help_text="Page path or import name.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d})"
