@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from papers.search import PaperSearchMixin
+
 
 def normalise_title(title: str) -> str:
     """The key two sources' copies of one paper share: case, accents, punctuation and
@@ -36,7 +38,7 @@ class Window(models.TextChoices):
     MONTH = "month", "This month"
 
 
-class PaperQuerySet(models.QuerySet):
+class PaperQuerySet(PaperSearchMixin, models.QuerySet):
     def published(self):
         return self.filter(status=Paper.Status.PUBLISHED)
 
@@ -72,7 +74,11 @@ class Paper(models.Model):
         HIDDEN = "hidden", "Hidden"
 
     arxiv_id = models.CharField(
-        "arXiv id", max_length=32, unique=True, null=True, blank=True,
+        "arXiv id",
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
         help_text="Without version suffix, e.g. 2401.01234; versions fold into one record.",
     )
     doi = models.CharField("DOI", max_length=255, blank=True)
@@ -171,6 +177,9 @@ class StarSnapshot(models.Model):
         ]
         indexes = [models.Index(fields=["taken_at", "repository"], name="snapshot_time_repo")]
 
+    def __str__(self):
+        return f"{self.stars} stars at {self.taken_at:%Y-%m-%d %H:%M}"
+
 
 class Trend(models.Model):
     """A paper's trending score for one window, recomputed in bulk by papers.trending."""
@@ -187,3 +196,6 @@ class Trend(models.Model):
             models.UniqueConstraint(fields=["paper", "window"], name="trend_paper_window"),
         ]
         indexes = [models.Index(fields=["window", "-score"], name="trend_window_score")]
+
+    def __str__(self):
+        return f"{self.window}: {self.score:.2f}"

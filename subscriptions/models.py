@@ -23,7 +23,10 @@ class Subscriber(models.Model):
 
     email = models.EmailField(max_length=254)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="subscriber",
     )
     status = models.CharField(max_length=12, choices=Status, default=Status.PENDING)

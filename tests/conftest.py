@@ -30,5 +30,7 @@ def celery_worker(transactional_db):
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_eager_propagates = False
     celery_app.control.purge()  # messages left by earlier runs are not this test's
-    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+    with start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
         yield worker

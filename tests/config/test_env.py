@@ -28,7 +28,7 @@ def test_it_names_the_variable_in_a_bad_integer(monkeypatch):
 
 def test_it_rejects_a_url_without_the_right_scheme(monkeypatch):
     monkeypatch.setenv("SITE_URL", "example.org")
-    with pytest.raises(ImproperlyConfigured, match="SITE_URL='example.org'"):
+    with pytest.raises(ImproperlyConfigured, match=r"SITE_URL='example\.org'"):
         env.env_url("SITE_URL", "http://x", schemes=("http", "https"))
 
 

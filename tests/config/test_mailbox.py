@@ -11,7 +11,10 @@ def _backend(settings, tmp_path):
 
 def test_it_keeps_each_message_as_an_eml_file(settings, tmp_path):
     message = AnymailMessage(
-        subject="Hello", body="Plain part", to=["a@example.org"], connection=_backend(settings, tmp_path)
+        subject="Hello",
+        body="Plain part",
+        to=["a@example.org"],
+        connection=_backend(settings, tmp_path),
     )
     message.attach_alternative("<p>HTML part</p>", "text/html")
     message.tags = ["digest"]
@@ -29,7 +32,9 @@ def test_it_keeps_each_message_as_an_eml_file(settings, tmp_path):
 
 def test_it_writes_one_file_per_recipient_with_merged_headers(settings, tmp_path):
     message = AnymailMessage(
-        subject="Digest", body="text", to=["a@example.org", "b@example.org"],
+        subject="Digest",
+        body="text",
+        to=["a@example.org", "b@example.org"],
         connection=_backend(settings, tmp_path),
     )
     message.merge_headers = {

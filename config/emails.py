@@ -1,0 +1,57 @@
+"""One way to build every e-mail: templates/emails/<name>-subject.txt, -body.txt, -body.html.
+
+The HTML part has its CSS inlined (Gmail and Outlook drop <style> blocks in many cases),
+and every message is an AnymailMessage so tags, metadata and merge headers reach the ESP.
+"""
+
+from functools import lru_cache
+
+import css_inline
+from anymail.message import AnymailMessage
+from django.conf import settings
+from django.template.loader import render_to_string
+
+
+@lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    # Remote stylesheets are never fetched: e-mail CSS lives in the template itself.
+    return css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=True)
+
+
+def inline_css(html: str) -> str:
+    return _inliner().inline(html)
+
+
+def render_parts(name: str, context: dict) -> tuple[str, str, str]:
+    """(subject, text body, inlined HTML body) of template family `name`."""
+    context = {"SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME, **context}
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    text = render_to_string(f"emails/{name}-body.txt", context)
+    html = inline_css(render_to_string(f"emails/{name}-body.html", context))
+    return subject, text, html
+
+
+def make_message(
+    name: str,
+    to: list[str],
+    context: dict,
+    *,
+    headers: dict | None = None,
+    tags: list[str] | None = None,
+    metadata: dict | None = None,
+    html: bool = True,
+) -> AnymailMessage:
+    """An unsent message of type `name` to `to`, with a text part and (by default) HTML."""
+    subject, text, html_body = render_parts(name, context)
+    message = AnymailMessage(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        headers=headers or {},
+        tags=tags or [name],
+        metadata=metadata or {},
+    )
+    if html:
+        message.attach_alternative(html_body, "text/html")
+    return message
