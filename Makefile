@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-export DJANGO_DEBUG ?= 1
 
 .PHONY: run test install install-dev migrate sample web worker beat lint check-deploy clean
 
@@ -29,6 +28,8 @@ sample: migrate
 	$(PY) manage.py load_sample_papers
 
 # Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
+# Debug pages on for a local run only; production sets DJANGO_DEBUG=0 (the default).
+run: export DJANGO_DEBUG ?= 1
 run: sample
 	@echo "Paperboy on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
 	@trap 'kill 0' INT TERM EXIT; \
