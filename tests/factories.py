@@ -1,7 +1,9 @@
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 
-from papers.models import Paper, PaperRepository, Repository, Topic
+from papers.models import Paper, PaperRepository, Repository, Topic, Trend, Window
 from subscriptions.models import Subscriber
 
 
@@ -44,6 +46,18 @@ class PaperRepositoryFactory(factory.django.DjangoModelFactory):
     paper = factory.SubFactory(PaperFactory)
     repository = factory.SubFactory(RepositoryFactory)
     is_official = True
+
+
+class TrendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Trend
+
+    paper = factory.SubFactory(PaperFactory)
+    window = Window.TODAY
+    score = factory.Sequence(lambda n: 1000.0 - n)
+    stars_gained = 12
+    reason = "+12 stars in 24 h"
+    computed_at = factory.Faker("date_time_this_month", tzinfo=datetime.UTC)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
