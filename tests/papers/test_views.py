@@ -1,19 +1,320 @@
-import pytest
+import datetime
 
-from papers.models import Paper
-from tests.factories import PaperFactory
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.views.defaults import server_error
+
+from papers.cache import bump_trending_version
+from papers.models import Paper, Window
+from tests.factories import (
+    PaperFactory,
+    PaperRepositoryFactory,
+    RepositoryFactory,
+    TopicFactory,
+    TrendFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
+BANNER = "Get trending papers in your email inbox once a day!"
 
-def test_it_lists_published_papers_under_the_banner(client):
-    PaperFactory(title="Visible <b>Paper</b>")
-    PaperFactory(title="Hidden Paper", status=Paper.Status.HIDDEN)
 
-    response = client.get("/")
+def trending_paper(window=Window.TODAY, *, score=10.0, topics=(), repos=(), **paper_fields):
+    paper = PaperFactory(**paper_fields)
+    paper.topics.add(*topics)
+    for i, repo in enumerate(repos):
+        PaperRepositoryFactory(paper=paper, repository=repo, is_official=i == 0)
+    TrendFactory(paper=paper, window=window, score=score, reason=f"+{int(score)} stars in 24 h")
+    return paper
 
+
+def queries_for(client, url):
+    cache.clear()  # measure the uncached page: cached ones make no paper queries at all
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
     assert response.status_code == 200
-    body = response.content.decode()
-    assert "Get trending papers in your email inbox once a day!" in body
-    assert "Visible &lt;b&gt;Paper&lt;/b&gt;" in body
-    assert "Hidden Paper" not in body
+    return len(queries)
+
+
+class TestHome:
+    def test_it_shows_todays_trending_cards_in_score_order(self, client):
+        topic = TopicFactory(name="Computer Vision", slug="cv")
+        repo = RepositoryFactory(owner="acme", name="seg", stars=1234, framework="PyTorch")
+        trending_paper(score=5, title="Second Paper")
+        trending_paper(
+            score=50,
+            title="First <b>Paper</b>",
+            authors=["Ada Lovelace", "Alan Turing"],
+            abstract="We segment everything.",
+            published_on=datetime.date(2026, 11, 2),
+            topics=[topic],
+            repos=[repo],
+        )
+
+        response = client.get("/")
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert body.index("First &lt;b&gt;Paper&lt;/b&gt;") < body.index("Second Paper")
+        assert "Ada Lovelace and Alan Turing" in body
+        assert '<time datetime="2026-11-02">2 Nov 2026</time>' in body
+        assert "We segment everything." in body
+        assert "+50 stars in 24 h" in body
+        assert 'href="https://github.com/acme/seg"' in body
+        assert "★ 1.2k" in body
+        assert 'href="/topics/cv/">Computer Vision</a>' in body
+
+    def test_it_switches_window_with_tabs_marking_the_current_one(self, client):
+        trending_paper(Window.TODAY, title="Hot Today")
+        trending_paper(Window.MONTH, title="Hot This Month")
+
+        today = client.get("/").content.decode()
+        month = client.get("/?window=month").content.decode()
+
+        assert "Hot Today" in today.split('id="latest-title"')[0]
+        assert "Hot This Month" not in today.split('id="latest-title"')[0]
+        assert "Hot This Month" in month.split('id="latest-title"')[0]
+        assert 'href="?window=month" aria-current="page">This month</a>' in month
+        assert 'href="?window=today" aria-current="page"' in today
+
+    def test_it_falls_back_to_today_for_an_unknown_window(self, client):
+        trending_paper(Window.TODAY, title="Hot Today")
+
+        response = client.get("/?window=<script>")
+
+        assert response.status_code == 200
+        assert "Hot Today" in response.content.decode()
+        assert "<script>" not in response.content.decode()
+
+    def test_it_lists_latest_papers_and_leaves_out_hidden_ones(self, client):
+        PaperFactory(title="Fresh Paper", published_on=datetime.date(2026, 11, 20))
+        PaperFactory(title="Hidden Paper", status=Paper.Status.HIDDEN)
+
+        body = client.get("/").content.decode()
+
+        latest = body.split('id="latest-title"')[1]
+        assert "Fresh Paper" in latest
+        assert "Hidden Paper" not in body
+        assert "No paper is trending today yet." in body
+
+    def test_it_shows_the_subscribe_banner_posting_to_the_subscription_flow(self, client):
+        body = client.get("/").content.decode()
+
+        assert BANNER in body
+        assert f'action="{reverse("subscriptions:subscribe")}"' in body
+        assert 'name="email"' in body
+        assert 'name="csrfmiddlewaretoken"' in body
+        assert '<label class="visually-hidden" for="banner-email">' in body
+
+    def test_it_has_landmarks_and_a_skip_link(self, client):
+        body = client.get("/").content.decode()
+
+        for landmark in ('<header class="site-header" role="banner">', '<main id="main"',
+                         '<nav class="site-nav" aria-label="Main">', 'role="contentinfo"',
+                         'role="search"', '<nav class="tabs" aria-label="Trending period">'):
+            assert landmark in body
+        assert '<a class="skip-link" href="#main">' in body
+
+    def test_its_query_count_does_not_grow_with_the_number_of_papers(self, client):
+        topics = [TopicFactory(), TopicFactory()]
+        trending_paper(topics=topics, repos=[RepositoryFactory()])
+        few = queries_for(client, "/")
+        for _ in range(12):
+            trending_paper(topics=topics, repos=[RepositoryFactory(), RepositoryFactory()])
+            PaperFactory()
+
+        assert queries_for(client, "/") == few
+
+    def test_it_serves_cached_lists_without_queries_until_trending_is_recomputed(self, client):
+        paper = trending_paper(title="Old Title")
+        client.get("/")
+
+        Paper.objects.filter(pk=paper.pk).update(title="New Title")
+        with CaptureQueriesContext(connection) as queries:
+            cached = client.get("/").content.decode()
+        bump_trending_version()
+        fresh = client.get("/").content.decode()
+
+        assert not [q for q in queries.captured_queries if "papers_" in q["sql"]]
+        assert "Old Title" in cached
+        assert "New Title" in fresh
+
+    def test_it_refuses_writes(self, client):
+        assert client.post("/").status_code == 405
+
+
+class TestLatest:
+    def test_it_pages_through_papers_newest_first(self, client, settings):
+        for day in range(1, 24):
+            PaperFactory(title=f"Paper of day {day}", published_on=datetime.date(2026, 10, day))
+
+        first = client.get("/latest/").content.decode()
+        second = client.get("/latest/?page=2").content.decode()
+
+        assert first.index("Paper of day 23") < first.index("Paper of day 5")
+        assert 'rel="next" href="?page=2"' in first
+        assert "Paper of day 3<" in second
+        assert 'rel="prev" href="?page=1"' in second
+        assert 'rel="next"' not in second
+
+    @pytest.mark.parametrize("page", ["abc", "-3", "0", "99999999999999999999", "1e5"])
+    def test_it_treats_a_bad_page_number_as_a_normal_request(self, client, page):
+        PaperFactory(title="Only Paper")
+
+        response = client.get("/latest/", {"page": page})
+
+        assert response.status_code == 200
+
+    def test_its_query_count_does_not_grow_with_the_number_of_papers(self, client):
+        PaperFactory()
+        few = queries_for(client, "/latest/")
+        for _ in range(10):
+            paper = PaperFactory()
+            paper.topics.add(TopicFactory())
+            PaperRepositoryFactory(paper=paper)
+
+        assert queries_for(client, "/latest/") == few
+
+
+class TestPaperPage:
+    def test_it_shows_everything_about_the_paper(self, client):
+        topic = TopicFactory(name="Robotics", slug="robotics")
+        paper = PaperFactory(
+            title="Grasping <Things>",
+            slug="grasping-things",
+            arxiv_id="2411.01234",
+            authors=["Grace Hopper", "Claude Shannon", "Edsger Dijkstra"],
+            abstract="Full abstract.\nSecond line of it.",
+            published_on=datetime.date(2026, 11, 1),
+            updated_on=datetime.date(2026, 11, 9),
+        )
+        paper.topics.add(topic)
+        community = RepositoryFactory(owner="fan", name="grasp", stars=900)
+        official = RepositoryFactory(owner="lab", name="grasp", stars=40, framework="JAX")
+        PaperRepositoryFactory(paper=paper, repository=community, is_official=False)
+        PaperRepositoryFactory(paper=paper, repository=official, is_official=True)
+
+        response = client.get("/papers/grasping-things/")
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "<h1" in body and "Grasping &lt;Things&gt;" in body
+        assert "Grace Hopper, Claude Shannon, Edsger Dijkstra" in body
+        assert "Full abstract.\nSecond line of it." in body
+        assert "1 November 2026" in body and "9 November 2026" in body
+        assert 'href="https://arxiv.org/abs/2411.01234"' in body
+        assert 'href="https://arxiv.org/pdf/2411.01234"' in body
+        assert body.index("lab/grasp") < body.index("fan/grasp"), "official repository first"
+        assert "Official" in body and "JAX" in body and "★ 900" in body
+        assert 'href="/topics/robotics/">Robotics</a>' in body
+
+    def test_it_lists_related_papers_sharing_topics_most_first(self, client):
+        a, b = TopicFactory(), TopicFactory()
+        paper = PaperFactory(slug="subject")
+        paper.topics.add(a, b)
+        PaperFactory(title="Shares One").topics.add(a)
+        PaperFactory(title="Shares Both").topics.add(a, b)
+        PaperFactory(title="Shares Nothing")
+        PaperFactory(title="Hidden Sibling", status=Paper.Status.HIDDEN).topics.add(a, b)
+
+        body = client.get("/papers/subject/").content.decode()
+
+        related = body.split('id="related-title"')[1]
+        assert related.index("Shares Both") < related.index("Shares One")
+        assert "Shares Nothing" not in related
+        assert "Hidden Sibling" not in related
+
+    @pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="similar-title matching needs pg_trgm"
+    )
+    def test_it_fills_related_papers_with_similar_titles(self, client):
+        PaperFactory(slug="subject", title="Diffusion Models for Protein Design")
+        PaperFactory(title="Diffusion Models for Protein Folding")
+
+        body = client.get("/papers/subject/").content.decode()
+
+        assert "Diffusion Models for Protein Folding" in body.split('id="related-title"')[1]
+
+    def test_it_answers_404_in_the_site_style_for_unknown_or_hidden_papers(self, client):
+        PaperFactory(slug="hidden", status=Paper.Status.HIDDEN)
+
+        for url in ("/papers/nope/", "/papers/hidden/"):
+            response = client.get(url)
+            assert response.status_code == 404
+            assert "Page not found" in response.content.decode()
+            assert BANNER in response.content.decode()
+
+    def test_its_query_count_does_not_grow_with_repositories_topics_or_related(self, client):
+        topic = TopicFactory()
+        paper = PaperFactory(slug="subject")
+        paper.topics.add(topic)
+        PaperRepositoryFactory(paper=paper)
+        PaperFactory().topics.add(topic)
+        few = queries_for(client, "/papers/subject/")
+        for _ in range(8):
+            paper.topics.add(TopicFactory())
+            PaperRepositoryFactory(paper=paper)
+            PaperFactory().topics.add(topic)
+
+        # With few topic siblings the similar-title query tops the list up; with enough it
+        # is skipped, so the bound holds either way.
+        assert queries_for(client, "/papers/subject/") <= few
+
+
+class TestTopics:
+    def test_it_lists_topics_with_published_paper_counts(self, client):
+        topic = TopicFactory(name="Speech", slug="speech")
+        PaperFactory().topics.add(topic)
+        PaperFactory().topics.add(topic)
+        PaperFactory(status=Paper.Status.HIDDEN).topics.add(topic)
+
+        body = client.get("/topics/").content.decode()
+
+        assert 'href="/topics/speech/">Speech</a>' in body
+        assert "2 papers" in body
+
+    def test_it_shows_a_topics_trending_papers_only(self, client):
+        topic = TopicFactory(name="Speech", slug="speech")
+        trending_paper(title="Speech Paper", topics=[topic])
+        trending_paper(title="Vision Paper", topics=[TopicFactory()])
+
+        body = client.get("/topics/speech/").content.decode()
+
+        assert "<h1>Speech</h1>" in body
+        assert "Speech Paper" in body
+        assert "Vision Paper" not in body
+        assert 'href="/topics/speech/feed/"' in body
+
+    def test_it_answers_404_for_an_unknown_topic(self, client):
+        assert client.get("/topics/nope/").status_code == 404
+
+    def test_its_query_count_does_not_grow_with_the_number_of_papers(self, client):
+        topic = TopicFactory(slug="speech")
+        trending_paper(topics=[topic], repos=[RepositoryFactory()])
+        few = queries_for(client, "/topics/speech/")
+        for _ in range(10):
+            trending_paper(topics=[topic, TopicFactory()], repos=[RepositoryFactory()])
+
+        assert queries_for(client, "/topics/speech/") == few
+
+    def test_its_topic_list_query_count_does_not_grow_with_topics(self, client):
+        TopicFactory()
+        few = queries_for(client, "/topics/")
+        for _ in range(10):
+            PaperFactory().topics.add(TopicFactory())
+
+        assert queries_for(client, "/topics/") == few
+
+
+class TestServerError:
+    def test_it_renders_the_500_page_in_the_site_style(self, rf):
+        response = server_error(rf.get("/"))
+
+        body = response.content.decode()
+        assert response.status_code == 500
+        assert "Something went wrong" in body
+        assert "/static/css/site.css" in body
+        assert '<main id="main"' in body
