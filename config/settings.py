@@ -192,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
             hour=env_str("HF_FETCH_HOURS", "*/3"),
         ),
     },
+    "resume-paused-subscribers": {
+        "task": "subscriptions.tasks.resume_paused",
+        "schedule": crontab(minute=15, hour=0),
+    },
     "send-due-digests": {
         "task": "digests.tasks.send_due_digests",
         # Hourly: each subscriber is due at their own delivery hour in their own time zone.
@@ -221,7 +225,21 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if _HTTPS else "http"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+
+# --- Subscriptions ------------------------------------------------------------------------------
+# How long a confirmation link works, and how many sign-up attempts (each may send an
+# e-mail) an address and a client IP get per window before a "try again later" page.
+SUBSCRIPTION_CONFIRM_MAX_AGE = env_int("SUBSCRIPTION_CONFIRM_MAX_AGE", 7 * 24 * 3600, minimum=60)
+SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3, minimum=1)
+SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 10, minimum=1)
+SUBSCRIBE_LIMIT_WINDOW = env_int("SUBSCRIBE_LIMIT_WINDOW", 3600, minimum=1)
+# The mailto half of List-Unsubscribe; mail to it is read by the Anymail inbound webhook.
+UNSUBSCRIBE_MAILTO = env_str(
+    "UNSUBSCRIBE_MAILTO", "unsubscribe@" + DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >")
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,7 +1,26 @@
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def by_email(self, email: str):
+        return self.filter(email__iexact=email.strip())
+
+    def receiving(self, *, on: datetime.date):
+        """Subscribers who get mail on `on`: confirmed, or paused with the pause over.
+
+        A pause ends the day after `paused_until`, whether or not the nightly
+        subscriptions.tasks.resume_paused has flipped the status back yet.
+        """
+        return self.filter(
+            Q(status=Subscriber.Status.CONFIRMED)
+            | Q(status=Subscriber.Status.PAUSED, paused_until__lt=on)
+        )
 
 
 class Subscriber(models.Model):
@@ -49,9 +68,14 @@ class Subscriber(models.Model):
     email_format = models.CharField(max_length=4, choices=Format, default=Format.HTML)
 
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Changes at each opt-in and is cleared by the confirmation, so a confirmation link
+    # works once, and only the newest one sent does.
+    confirm_nonce = models.CharField(max_length=32, blank=True, editable=False)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriberQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -76,6 +100,8 @@ class ConsentRecord(models.Model):
         IMPORT = "import", "Imported"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
         RESUBSCRIBE = "resubscribe", "Resubscribe"
+        REINSTATE = "reinstate", "Reinstated by an editor"
+        SUPPRESS = "suppress", "Suppressed"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(max_length=12, choices=Kind)

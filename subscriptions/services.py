@@ -1,12 +1,162 @@
 """Writes to subscriptions. Views, webhooks, commands and tasks call these."""
 
-from django.db import transaction
-from django.utils import timezone
+import datetime
+import enum
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from zoneinfo import available_timezones
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from subscriptions import ratelimit
 from subscriptions.models import ConsentRecord, Subscriber
 
 # Statuses that end sending for good unless an editor reinstates the address.
 SUPPRESSED = {Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED}
+# Statuses in which the subscriber gets (or will get, after a pause) the digest.
+ACTIVE = {Subscriber.Status.CONFIRMED, Subscriber.Status.PAUSED}
+
+
+class RateLimited(Exception):
+    """Too many sign-up attempts from this address or client; nothing was sent."""
+
+
+class SubscribeOutcome(enum.Enum):
+    # The caller must answer all three the same way, or it tells strangers who subscribes.
+    CONFIRMATION_SENT = "confirmation_sent"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    SUPPRESSED = "suppressed"
+
+
+class ConfirmOutcome(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    STALE = "stale"  # used, superseded by a newer link, or the address is suppressed
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def valid_timezone(name: str | None) -> str:
+    """`name` if it is an IANA zone, else UTC (a browser may send anything)."""
+    return name if name and name in timezone_names() else "UTC"
+
+
+@cache
+def timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _consent(subscriber, kind, *, source="", ip_address=None, user_agent=""):
+    return ConsentRecord.objects.create(
+        subscriber=subscriber,
+        kind=kind,
+        source=(source or "")[:200],
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:400],
+    )
+
+
+def _send_later(subscriber: Subscriber, kind: str) -> None:
+    from subscriptions.tasks import send_subscription_email
+
+    send_subscription_email.delay_on_commit(subscriber.pk, kind)
+
+
+def subscriber_subscribe(
+    *,
+    email: str,
+    source: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    tz: str = "UTC",
+) -> SubscribeOutcome:
+    """Start a double opt-in for `email`, or remind an existing subscriber of their link.
+
+    Raises RateLimited before touching anything when the client IP or the address has
+    had too many attempts in the window; attempts count the same whatever the address's
+    state, so the limit reveals nothing either. Bounced and complained addresses are
+    never mailed.
+    """
+    email = normalise_email(email)
+    window = settings.SUBSCRIBE_LIMIT_WINDOW
+    if ip_address and not ratelimit.hit(
+        "subscribe-ip", ip_address, limit=settings.SUBSCRIBE_LIMIT_PER_IP, window=window
+    ):
+        raise RateLimited()
+    if not ratelimit.hit(
+        "subscribe-email", email, limit=settings.SUBSCRIBE_LIMIT_PER_ADDRESS, window=window
+    ):
+        raise RateLimited()
+
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.get_or_create(
+            email=email, defaults={"timezone": valid_timezone(tz)}
+        )
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if subscriber.status in SUPPRESSED:
+            return SubscribeOutcome.SUPPRESSED
+        if subscriber.status in ACTIVE:
+            _send_later(subscriber, "already-subscribed")
+            return SubscribeOutcome.ALREADY_SUBSCRIBED
+        # Pending or unsubscribed: a new opt-in, confirmed only by the newest link.
+        subscriber.confirm_nonce = secrets.token_hex(8)
+        subscriber.save(update_fields=["confirm_nonce", "updated_at"])
+        _consent(
+            subscriber,
+            ConsentRecord.Kind.OPT_IN,
+            source=source,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+        _send_later(subscriber, "confirm")
+    return SubscribeOutcome.CONFIRMATION_SENT
+
+
+@transaction.atomic
+def subscriber_confirm(
+    *,
+    subscriber: Subscriber,
+    nonce: str,
+    source: str = "confirmation link",
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> ConfirmOutcome:
+    """Confirm a pending (or returning) subscriber with the nonce of their newest link.
+
+    A replayed, superseded or suppressed link changes nothing.
+    """
+    locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if locked.status in ACTIVE:
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    if locked.status in SUPPRESSED or not (
+        locked.confirm_nonce and constant_time_compare(nonce, locked.confirm_nonce)
+    ):
+        return ConfirmOutcome.STALE
+    _activate(locked, ConsentRecord.Kind.CONFIRM, source, ip_address, user_agent)
+    subscriber.refresh_from_db()
+    return ConfirmOutcome.CONFIRMED
+
+
+def _activate(subscriber, kind, source, ip_address=None, user_agent=""):
+    now = timezone.now()
+    subscriber.status = Subscriber.Status.CONFIRMED
+    subscriber.confirmed_at = now
+    subscriber.unsubscribed_at = None
+    subscriber.confirm_nonce = ""
+    subscriber.save(
+        update_fields=["status", "confirmed_at", "unsubscribed_at", "confirm_nonce", "updated_at"]
+    )
+    _consent(subscriber, kind, source=source, ip_address=ip_address, user_agent=user_agent)
 
 
 @transaction.atomic
@@ -20,19 +170,37 @@ def subscriber_unsubscribe(
         .update(
             status=Subscriber.Status.UNSUBSCRIBED,
             unsubscribed_at=timezone.now(),
+            # A confirmation link sent before the unsubscribe must not undo it.
+            confirm_nonce="",
             updated_at=timezone.now(),
         )
     )
     if updated:
-        ConsentRecord.objects.create(
-            subscriber=subscriber,
-            kind=ConsentRecord.Kind.UNSUBSCRIBE,
-            source=source[:200],
+        _consent(
+            subscriber,
+            ConsentRecord.Kind.UNSUBSCRIBE,
+            source=source,
             ip_address=ip_address,
-            user_agent=user_agent[:400],
+            user_agent=user_agent,
         )
         subscriber.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
     return bool(updated)
+
+
+@transaction.atomic
+def subscriber_resubscribe(
+    *, subscriber: Subscriber, source: str, ip_address: str | None = None, user_agent: str = ""
+) -> bool:
+    """Undo an unsubscribe from the goodbye page (the link proved the mailbox is theirs).
+
+    Only from "unsubscribed": bounced and complained addresses need an editor.
+    """
+    locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if locked.status != Subscriber.Status.UNSUBSCRIBED:
+        return False
+    _activate(locked, ConsentRecord.Kind.RESUBSCRIBE, source, ip_address, user_agent)
+    subscriber.refresh_from_db()
+    return True
 
 
 def subscriber_suppress(*, subscriber: Subscriber, status: str) -> bool:
@@ -47,3 +215,259 @@ def subscriber_suppress(*, subscriber: Subscriber, status: str) -> bool:
     if updated:
         subscriber.status = status
     return bool(updated)
+
+
+@transaction.atomic
+def subscriber_reinstate(*, subscriber: Subscriber, by: str) -> bool:
+    """An editor lifts a bounce or complaint suppression. Addresses that never confirmed
+    go back to pending, never straight to receiving mail."""
+    locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if locked.status not in SUPPRESSED:
+        return False
+    locked.status = (
+        Subscriber.Status.CONFIRMED if locked.confirmed_at else Subscriber.Status.PENDING
+    )
+    locked.save(update_fields=["status", "updated_at"])
+    _consent(locked, ConsentRecord.Kind.REINSTATE, source=by)
+    subscriber.refresh_from_db()
+    return True
+
+
+@transaction.atomic
+def subscriber_update_preferences(
+    *,
+    subscriber: Subscriber,
+    frequency: str,
+    weekday: int,
+    paused_until: datetime.date | None,
+    topics: Iterable,
+    keywords_include: list[str],
+    keywords_exclude: list[str],
+    only_with_code: bool,
+    papers_per_email: int,
+    delivery_hour: int,
+    timezone_name: str,
+    email_format: str,
+) -> Subscriber:
+    """Save the preference centre's choices; the next digest uses them.
+
+    A `paused_until` date pauses a receiving subscriber until the end of that day; no
+    date resumes a paused one. Preferences of unsubscribed addresses are kept but do not
+    resubscribe them.
+    """
+    locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    locked.frequency = frequency
+    locked.weekday = weekday
+    locked.paused_until = paused_until
+    locked.keywords_include = _clean_keywords(keywords_include)
+    locked.keywords_exclude = _clean_keywords(keywords_exclude)
+    locked.only_with_code = only_with_code
+    locked.papers_per_email = min(max(int(papers_per_email), 5), 30)
+    locked.delivery_hour = min(max(int(delivery_hour), 0), 23)
+    locked.timezone = valid_timezone(timezone_name)
+    locked.email_format = email_format
+    if paused_until and locked.status == Subscriber.Status.CONFIRMED:
+        locked.status = Subscriber.Status.PAUSED
+    elif not paused_until and locked.status == Subscriber.Status.PAUSED:
+        locked.status = Subscriber.Status.CONFIRMED
+    locked.clean_fields(exclude=["email", "user"])
+    locked.save()
+    locked.topics.set(topics)
+    subscriber.refresh_from_db()
+    return locked
+
+
+def _clean_keywords(words: Iterable[str]) -> list[str]:
+    seen, result = set(), []
+    for word in words:
+        word = " ".join(str(word).split())[:80]
+        if word and word.lower() not in seen:
+            seen.add(word.lower())
+            result.append(word)
+    return result[:50]
+
+
+def subscribers_resume_paused(*, today: datetime.date) -> int:
+    """Flip pauses that ended before `today` back to confirmed; returns how many."""
+    return Subscriber.objects.filter(
+        status=Subscriber.Status.PAUSED, paused_until__lt=today
+    ).update(status=Subscriber.Status.CONFIRMED, paused_until=None, updated_at=timezone.now())
+
+
+# --- Accounts -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscriber_link_user(*, user, email: str) -> Subscriber | None:
+    """Attach the e-mail-only subscription of a just-verified `email` to `user`.
+
+    Verifying the address for the account proves the mailbox, so a pending subscription
+    is confirmed too. A user already linked to another subscription keeps it.
+    """
+    if Subscriber.objects.filter(user=user).exists():
+        return None
+    subscriber = (
+        Subscriber.objects.select_for_update().by_email(email).filter(user__isnull=True).first()
+    )
+    if subscriber is None:
+        return None
+    subscriber.user = user
+    subscriber.save(update_fields=["user", "updated_at"])
+    if subscriber.status == Subscriber.Status.PENDING:
+        _activate(subscriber, ConsentRecord.Kind.CONFIRM, "account e-mail verification")
+    return subscriber
+
+
+@transaction.atomic
+def account_subscribe(
+    *, user, source: str, ip_address: str | None = None, user_agent: str = "", tz: str = "UTC"
+) -> Subscriber:
+    """Subscribe a signed-in user with a verified address: no confirmation e-mail needed.
+
+    Raises ValueError if the account has no verified primary address.
+    """
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
+    if address is None:
+        raise ValueError("the account has no verified e-mail address")
+    subscriber = Subscriber.objects.filter(user=user).first()
+    if subscriber is None:
+        subscriber = Subscriber.objects.by_email(address.email).first()
+    if subscriber is None:
+        subscriber = Subscriber.objects.create(
+            email=address.email, user=user, timezone=valid_timezone(tz)
+        )
+        _consent(
+            subscriber,
+            ConsentRecord.Kind.OPT_IN,
+            source=source,
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
+    elif subscriber.user_id is None:
+        subscriber.user = user
+        subscriber.save(update_fields=["user", "updated_at"])
+    if subscriber.status not in ACTIVE and subscriber.status not in SUPPRESSED:
+        kind = (
+            ConsentRecord.Kind.RESUBSCRIBE
+            if subscriber.status == Subscriber.Status.UNSUBSCRIBED
+            else ConsentRecord.Kind.CONFIRM
+        )
+        _activate(subscriber, kind, source, ip_address, user_agent)
+    return subscriber
+
+
+def account_export(*, user) -> dict:
+    """Everything held about `user`, as JSON-ready data (the "download my data" file)."""
+    from allauth.account.models import EmailAddress
+
+    data = {
+        "exported_at": timezone.now(),
+        "account": {
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+            "email_addresses": [
+                {"email": a.email, "verified": a.verified, "primary": a.primary}
+                for a in EmailAddress.objects.filter(user=user).order_by("pk")
+            ],
+        },
+        "subscription": None,
+    }
+    subscriber = Subscriber.objects.filter(user=user).first()
+    if subscriber is None and user.email:
+        subscriber = Subscriber.objects.by_email(user.email).filter(user__isnull=True).first()
+    if subscriber is not None:
+        data["subscription"] = subscriber_export(subscriber=subscriber)
+    return data
+
+
+def subscriber_export(*, subscriber: Subscriber) -> dict:
+    record = model_to_dict(subscriber, exclude=["id", "user", "topics", "confirm_nonce"])
+    record.update(
+        created_at=subscriber.created_at,
+        updated_at=subscriber.updated_at,
+        confirmed_at=subscriber.confirmed_at,
+        unsubscribed_at=subscriber.unsubscribed_at,
+        topics=list(subscriber.topics.values_list("slug", flat=True)),
+        consents=list(
+            subscriber.consents.order_by("created_at").values(
+                "kind", "source", "ip_address", "user_agent", "created_at"
+            )
+        ),
+    )
+    # Whatever else other apps keep per subscriber (e.g. digest deliveries), found through
+    # the model's reverse relations so this export never misses a new one.
+    for relation in Subscriber._meta.related_objects:
+        if not relation.one_to_many or relation.related_model is ConsentRecord:
+            continue
+        rows = relation.related_model._default_manager.filter(**{relation.field.name: subscriber})
+        record[relation.get_accessor_name()] = [
+            model_to_dict(row, exclude=[relation.field.name]) for row in rows.order_by("pk")
+        ]
+    return record
+
+
+@transaction.atomic
+def account_delete(*, user) -> None:
+    """Delete the account, its subscription and consent records.
+
+    Digest deliveries point at subscribers with SET_NULL, so the counts survive without
+    anyone's address.
+    """
+    Subscriber.objects.filter(user=user).delete()
+    if user.email:
+        Subscriber.objects.by_email(user.email).filter(user__isnull=True).delete()
+    user.delete()
+
+
+# --- Imports ------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+
+
+def subscribers_import(
+    *,
+    rows: Iterable[tuple[int, str]],
+    confirmed: bool,
+    source: str,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Add (line number, address) rows as subscribers, one consent record per address.
+
+    Bad addresses and duplicates (within the file, or already known in any status: an
+    import never resubscribes anyone) are skipped and listed in the report. Unconfirmed
+    imports get the double opt-in e-mail; `confirmed` ones are trusted as already opted in
+    where `source` says.
+    """
+    report = report or ImportReport()
+    seen = set()
+    for line, raw in rows:
+        email = normalise_email(raw or "")
+        try:
+            validate_email(email)
+        except ValidationError:
+            report.bad_rows.append((line, f"not an e-mail address: {raw!r}"))
+            continue
+        if email in seen or Subscriber.objects.by_email(email).exists():
+            report.duplicates.append((line, email))
+            continue
+        seen.add(email)
+        with transaction.atomic():
+            subscriber = Subscriber.objects.create(
+                email=email,
+                status=Subscriber.Status.CONFIRMED if confirmed else Subscriber.Status.PENDING,
+                confirmed_at=timezone.now() if confirmed else None,
+                confirm_nonce="" if confirmed else secrets.token_hex(8),
+            )
+            _consent(subscriber, ConsentRecord.Kind.IMPORT, source=source)
+            if not confirmed:
+                _send_later(subscriber, "confirm")
+        report.imported += 1
+    return report

@@ -3,6 +3,8 @@
 One salt per purpose: a confirmation token cannot unsubscribe and an unsubscribe token
 cannot open the preference centre. Tokens carry the subscriber's id and e-mail address,
 so a token stops working if the address behind the id changes (e.g. after deletion).
+Confirmation tokens also carry the subscriber's current confirm_nonce, which the
+confirmation clears: each confirmation link works once, and only the newest one does.
 """
 
 from dataclasses import dataclass
@@ -15,12 +17,14 @@ CONFIRM = "subscriptions.confirm"
 MANAGE = "subscriptions.manage"
 UNSUBSCRIBE = "subscriptions.unsubscribe"
 
-# Confirmation links expire; manage and unsubscribe links live as long as the e-mails do.
-MAX_AGE = {
-    CONFIRM: getattr(settings, "SUBSCRIPTION_CONFIRM_MAX_AGE", 7 * 24 * 3600),
-    MANAGE: None,
-    UNSUBSCRIBE: None,
-}
+
+def _max_age(purpose: str) -> int | None:
+    """Confirmation links expire; manage and unsubscribe links live as long as e-mails do."""
+    if purpose == CONFIRM:
+        return getattr(settings, "SUBSCRIPTION_CONFIRM_MAX_AGE", 7 * 24 * 3600)
+    if purpose in (MANAGE, UNSUBSCRIBE):
+        return None
+    raise ValueError(f"unknown token purpose: {purpose!r}")
 
 
 class BadToken(Exception):
@@ -35,20 +39,40 @@ class BadToken(Exception):
 class TokenData:
     subscriber_id: int
     email: str
+    nonce: str = ""
 
 
 def make_token(subscriber, purpose: str) -> str:
-    return signing.dumps([subscriber.pk, subscriber.email], salt=purpose, compress=True)
+    payload = [subscriber.pk, subscriber.email]
+    if purpose == CONFIRM:
+        payload.append(subscriber.confirm_nonce)
+    return signing.dumps(payload, salt=purpose, compress=True)
 
 
-def read_token(token: str, purpose: str) -> TokenData:
+def read_token(token: str, purpose: str, *, max_age: int | None = -1) -> TokenData:
+    """The payload of a valid `purpose` token; BadToken otherwise.
+
+    `max_age=None` reads an expired token anyway: only to pre-fill the address on the
+    "this link has expired" page, never to act on it.
+    """
     try:
-        subscriber_id, email = signing.loads(token, salt=purpose, max_age=MAX_AGE[purpose])
+        payload = signing.loads(
+            token, salt=purpose, max_age=_max_age(purpose) if max_age == -1 else max_age
+        )
     except signing.SignatureExpired:
         raise BadToken(expired=True) from None
     except (signing.BadSignature, ValueError, TypeError):
         raise BadToken() from None
-    return TokenData(subscriber_id=int(subscriber_id), email=str(email))
+    if not isinstance(payload, list) or len(payload) not in (2, 3):
+        raise BadToken()
+    try:
+        return TokenData(
+            subscriber_id=int(payload[0]),
+            email=str(payload[1]),
+            nonce=str(payload[2]) if len(payload) == 3 else "",
+        )
+    except (TypeError, ValueError):
+        raise BadToken() from None
 
 
 def _absolute(path: str) -> str:
@@ -67,3 +91,30 @@ def unsubscribe_url(subscriber) -> str:
     return _absolute(
         reverse("subscriptions:unsubscribe", args=[make_token(subscriber, UNSUBSCRIBE)])
     )
+
+
+def list_unsubscribe_headers(subscriber) -> dict[str, str]:
+    """RFC 2369 + RFC 8058 headers for every bulk message to `subscriber`.
+
+    Mailbox providers POST `List-Unsubscribe=One-Click` to the https URL; the mailto is
+    the fallback for clients that only know mail.
+    """
+    token = make_token(subscriber, UNSUBSCRIBE)
+    url = _absolute(reverse("subscriptions:unsubscribe", args=[token]))
+    mailto = f"mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}"
+    return {
+        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def subscriber_for_token(token: str, purpose: str):
+    """The Subscriber a valid `purpose` token names; BadToken if the signature, the purpose,
+    the age or the address behind the id does not match (a forged or recycled token)."""
+    from subscriptions.models import Subscriber
+
+    data = read_token(token, purpose)
+    subscriber = Subscriber.objects.filter(pk=data.subscriber_id).first()
+    if subscriber is None or subscriber.email != data.email.strip().lower():
+        raise BadToken()
+    return subscriber

@@ -1,24 +1,248 @@
-# Placeholders until the Subscriptions issue lands the double opt-in flow; the URL names
-# and paths above are the contract (e-mails already link to them).
+"""Thin views over subscriptions.services. Links from e-mails only ever change state on
+POST: mail scanners and link previews open every GET."""
+
+import json
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
-from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from subscriptions import services, tokens
+from subscriptions.forms import DeleteAccountForm, PreferencesForm, SubscribeForm
+from subscriptions.models import Subscriber
+
+
+def _client(request) -> dict:
+    """The IP address and user agent for consent records and rate limits."""
+    ip = request.META.get("REMOTE_ADDR") or None
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        # Behind our proxy the client is the last address it appended; earlier entries
+        # come from the client and could be forged.
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        ip = forwarded.rsplit(",", 1)[-1].strip() or ip
+    return {"ip_address": ip, "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400]}
+
+
+def _link_problem(request, *, expired=False, used=False, email="", status=400):
+    form = SubscribeForm(initial={"email": email, "source": request.path})
+    context = {"expired": expired, "used": used, "form": form}
+    return render(request, "subscriptions/link_problem.html", context, status=status)
+
+
+# --- Sign-up --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request):
+    if request.method == "GET":
+        form = SubscribeForm(initial={"source": request.GET.get("source", "/subscribe/")})
+        return render(request, "subscriptions/subscribe.html", {"form": form})
+    form = SubscribeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "subscriptions/subscribe.html", {"form": form}, status=400)
+    try:
+        # The outcome is deliberately not shown: every address gets the same answer.
+        services.subscriber_subscribe(
+            email=form.cleaned_data["email"],
+            source=form.cleaned_data["source"] or request.path,
+            tz=form.cleaned_data["timezone"],
+            **_client(request),
+        )
+    except services.RateLimited:
+        return render(request, "subscriptions/rate_limited.html", status=429)
+    return redirect("subscriptions:check_inbox")
+
+
+@require_GET
+def check_inbox(request):
+    return render(request, "subscriptions/check_inbox.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    try:
+        subscriber = tokens.subscriber_for_token(token, tokens.CONFIRM)
+        data = tokens.read_token(token, tokens.CONFIRM)
+    except tokens.BadToken as exc:
+        email = ""
+        if exc.expired:
+            # The signature is good, only old: offer a new link to the same address.
+            email = tokens.read_token(token, tokens.CONFIRM, max_age=None).email
+        return _link_problem(
+            request, expired=exc.expired, email=email, status=410 if exc.expired else 400
+        )
+
+    if subscriber.status in services.ACTIVE:
+        return render(
+            request,
+            "subscriptions/confirm.html",
+            {
+                "already": True,
+                "subscriber": subscriber,
+                "manage_url": tokens.manage_url(subscriber),
+            },
+        )
+    if subscriber.confirm_nonce != data.nonce or subscriber.status in services.SUPPRESSED:
+        return _link_problem(request, used=True, email=subscriber.email, status=410)
+    if request.method == "GET":
+        return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})
+
+    outcome = services.subscriber_confirm(
+        subscriber=subscriber, nonce=data.nonce, source="confirmation link", **_client(request)
+    )
+    if outcome is services.ConfirmOutcome.STALE:
+        return _link_problem(request, used=True, email=subscriber.email, status=410)
+    messages.success(
+        request,
+        "You're subscribed. Your first digest comes at your delivery time; adjust anything below.",
+    )
+    return redirect(tokens.manage_url(subscriber).removeprefix(settings.SITE_URL))
+
+
+# --- Preference centre ---------------------------------------------------------------------
+
+
+def _preferences(request, subscriber: Subscriber, template_context: dict):
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, subscriber=subscriber)
+        if form.is_valid():
+            services.subscriber_update_preferences(
+                subscriber=subscriber, **form.service_arguments()
+            )
+            messages.success(request, "Preferences saved. They apply from your next e-mail.")
+            return redirect(request.path)
+        status = 400
+    else:
+        form = PreferencesForm(subscriber=subscriber)
+        status = 200
+    context = {
+        "form": form,
+        "subscriber": subscriber,
+        "unsubscribe_url": tokens.unsubscribe_url(subscriber),
+        **template_context,
+    }
+    return render(request, "subscriptions/preferences.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request, token):
+    try:
+        subscriber = tokens.subscriber_for_token(token, tokens.MANAGE)
+    except tokens.BadToken:
+        return _link_problem(request)
+    return _preferences(request, subscriber, {"via_link": True})
+
+
+# --- Leaving -------------------------------------------------------------------------------
+
+
+@csrf_exempt  # RFC 8058: mailbox providers POST without cookies or a CSRF token
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    try:
+        subscriber = tokens.subscriber_for_token(token, tokens.UNSUBSCRIBE)
+    except tokens.BadToken:
+        if one_click:
+            return HttpResponse(
+                "This unsubscribe link is not valid.\n", status=400, content_type="text/plain"
+            )
+        return _link_problem(request)
+
+    if request.method == "POST":
+        services.subscriber_unsubscribe(
+            subscriber=subscriber,
+            source="one-click (RFC 8058)" if one_click else "unsubscribe page",
+            **_client(request),
+        )
+        if one_click:
+            # A bare answer: no page, no cookie for a machine that will never read it.
+            return HttpResponse(f"{subscriber.email} is unsubscribed.\n", content_type="text/plain")
+    context = {
+        "subscriber": subscriber,
+        "token": token,
+        "manage_url": tokens.manage_url(subscriber),
+    }
+    if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+        return render(request, "subscriptions/goodbye.html", context)
+    return render(request, "subscriptions/unsubscribe.html", context)
 
 
 @require_POST
-def subscribe(request):
-    messages.info(request, "Subscriptions open soon.")
-    return redirect("/")
+def resubscribe(request, token):
+    try:
+        subscriber = tokens.subscriber_for_token(token, tokens.UNSUBSCRIBE)
+    except tokens.BadToken:
+        return _link_problem(request)
+    if services.subscriber_resubscribe(
+        subscriber=subscriber, source="goodbye page", **_client(request)
+    ):
+        messages.success(request, "Welcome back: you're subscribed again.")
+    else:
+        messages.info(request, "Nothing changed: this address is not unsubscribed.")
+    return redirect(tokens.manage_url(subscriber).removeprefix(settings.SITE_URL))
 
 
-def confirm(request, token):
-    return HttpResponse(status=501)
+# --- Account -------------------------------------------------------------------------------
 
 
-def manage(request, token):
-    return HttpResponse(status=501)
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_preferences(request):
+    subscriber = Subscriber.objects.filter(user=request.user).first()
+    if subscriber is None:
+        return render(request, "subscriptions/account_subscribe.html")
+    return _preferences(request, subscriber, {"via_link": False})
 
 
-def unsubscribe(request, token):
-    return HttpResponse(status=501)
+@login_required
+@require_POST
+def account_subscribe(request):
+    try:
+        services.account_subscribe(
+            user=request.user,
+            source=reverse("subscriptions:account_preferences"),
+            tz=request.POST.get("timezone", ""),
+            **_client(request),
+        )
+    except ValueError:
+        messages.error(request, "Verify your e-mail address first; we sent you a link.")
+    else:
+        messages.success(request, "You're subscribed. Adjust anything below.")
+    return redirect("subscriptions:account_preferences")
+
+
+@login_required
+@require_GET
+def account_data(request):
+    data = services.account_export(user=request.user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = 'attachment; filename="paperboy-my-data.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_delete(request):
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.account_delete(user=user)
+        messages.success(request, "Your account and your subscription are deleted.")
+        return redirect("/")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "subscriptions/account_delete.html", {"form": form}, status=status)

@@ -1,0 +1,159 @@
+import datetime
+import re
+
+from django import forms
+from django.utils import timezone
+
+from papers.models import Topic
+from subscriptions.models import Subscriber
+from subscriptions.services import timezone_names
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        error_messages={
+            "required": "Enter your e-mail address.",
+            "invalid": "Enter a valid e-mail address, like you@example.org.",
+            "max_length": "That is too long for an e-mail address (254 characters at most).",
+        },
+    )
+    # Where the form was (for the consent record) and the browser's time zone guess; both
+    # are hints, cleaned to safe values rather than rejected.
+    source = forms.CharField(required=False, max_length=200)
+    timezone = forms.CharField(required=False, max_length=64)
+
+    def clean_source(self):
+        source = self.cleaned_data.get("source") or ""
+        return source if source.startswith("/") else ""
+
+    def clean_timezone(self):
+        name = self.cleaned_data.get("timezone") or ""
+        return name if name in timezone_names() else "UTC"
+
+
+class KeywordsField(forms.CharField):
+    """Comma- or newline-separated words, as a list."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [word.strip() for word in re.split(r"[,\n]", text) if word.strip()]
+
+
+HOURS = [(hour, f"{hour:02d}:00") for hour in range(24)]
+WEEKDAYS = list(
+    enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+)
+
+
+class PreferencesForm(forms.Form):
+    PAUSED = "paused"
+    SCHEDULE_CHOICES = [
+        (Subscriber.Frequency.DAILY, "Every day"),
+        (Subscriber.Frequency.WEEKLY, "Once a week"),
+        (PAUSED, "Paused until a date"),
+    ]
+
+    schedule = forms.ChoiceField(choices=SCHEDULE_CHOICES, widget=forms.RadioSelect)
+    weekday = forms.TypedChoiceField(
+        choices=WEEKDAYS, coerce=int, label="Day for the weekly e-mail"
+    )
+    paused_until = forms.DateField(
+        required=False,
+        label="Paused until (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked means all topics.",
+    )
+    keywords_include = KeywordsField(
+        required=False,
+        max_length=2000,
+        label="Only papers mentioning",
+        help_text="Comma-separated; leave empty for no filter.",
+    )
+    keywords_exclude = KeywordsField(
+        required=False,
+        max_length=2000,
+        label="Never papers mentioning",
+        help_text="Comma-separated.",
+    )
+    only_with_code = forms.BooleanField(required=False, label="Only papers with code")
+    papers_per_email = forms.IntegerField(
+        min_value=5, max_value=30, label="Papers per e-mail", help_text="5 to 30."
+    )
+    delivery_hour = forms.TypedChoiceField(choices=HOURS, coerce=int, label="Delivery time")
+    timezone = forms.ChoiceField(label="Time zone")
+    email_format = forms.ChoiceField(
+        choices=Subscriber.Format.choices, widget=forms.RadioSelect, label="Format"
+    )
+
+    def __init__(self, *args, subscriber: Subscriber, **kwargs):
+        initial = {
+            "schedule": self.PAUSED if subscriber.paused_until else subscriber.frequency,
+            "weekday": subscriber.weekday,
+            "paused_until": subscriber.paused_until,
+            "topics": list(subscriber.topics.all()) if subscriber.pk else [],
+            "keywords_include": subscriber.keywords_include,
+            "keywords_exclude": subscriber.keywords_exclude,
+            "only_with_code": subscriber.only_with_code,
+            "papers_per_email": subscriber.papers_per_email,
+            "delivery_hour": subscriber.delivery_hour,
+            "timezone": subscriber.timezone,
+            "email_format": subscriber.email_format,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.subscriber = subscriber
+        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("schedule") == self.PAUSED:
+            until = data.get("paused_until")
+            if not until:
+                self.add_error("paused_until", "Choose the last day of the pause.")
+            elif until < timezone.localdate():
+                self.add_error("paused_until", "Choose a day from today on.")
+            elif until > timezone.localdate() + datetime.timedelta(days=366):
+                self.add_error("paused_until", "Pauses last at most a year.")
+        else:
+            data["paused_until"] = None
+        return data
+
+    def service_arguments(self) -> dict:
+        """cleaned_data in the shape services.subscriber_update_preferences takes."""
+        data = self.cleaned_data
+        schedule = data["schedule"]
+        return {
+            "frequency": self.subscriber.frequency if schedule == self.PAUSED else schedule,
+            "weekday": data["weekday"],
+            "paused_until": data["paused_until"],
+            "topics": data["topics"],
+            "keywords_include": data["keywords_include"],
+            "keywords_exclude": data["keywords_exclude"],
+            "only_with_code": data["only_with_code"],
+            "papers_per_email": data["papers_per_email"],
+            "delivery_hour": data["delivery_hour"],
+            "timezone_name": data["timezone"],
+            "email_format": data["email_format"],
+        }
+
+
+class DeleteAccountForm(forms.Form):
+    email = forms.CharField(label="Type your e-mail address to confirm", max_length=254)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if email != (self.user.email or "").lower():
+            raise forms.ValidationError("That is not the address of this account.")
+        return email

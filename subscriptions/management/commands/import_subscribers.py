@@ -1,0 +1,88 @@
+import csv
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from subscriptions import services
+
+# Header names of the address column in common exports (Mailchimp, listmonk, Buttondown...).
+EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "email_address", "mail"}
+PROGRESS_EVERY = 1000
+
+
+class Command(BaseCommand):
+    help = (
+        "Import subscribers from a CSV export (an 'email' or 'Email Address' column, or a "
+        "single column of addresses). Skips duplicates and bad rows and reports them."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--confirmed",
+            action="store_true",
+            help="The list was double opt-in already: import as confirmed. Without it, each "
+            "address is pending and gets a confirmation e-mail.",
+        )
+        parser.add_argument(
+            "--source",
+            default="",
+            help="Where the consent came from, kept as the consent record (default: the "
+            "file name).",
+        )
+
+    def handle(self, *args, file: Path, confirmed: bool, source: str, **options):
+        try:
+            handle = file.open(newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror}") from None
+        source = f"import: {source or file.name}"
+        with handle:
+            try:
+                report = services.subscribers_import(
+                    rows=self._progress(_rows(handle)), confirmed=confirmed, source=source
+                )
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise CommandError(f"{file} is not a readable UTF-8 CSV file: {exc}") from None
+        self._report(report)
+
+    def _progress(self, rows):
+        for count, row in enumerate(rows, start=1):
+            if count % PROGRESS_EVERY == 0:
+                self.stderr.write(f"… {count} rows read")
+            yield row
+
+    def _report(self, report):
+        for line, reason in report.bad_rows:
+            self.stdout.write(f"line {line}: skipped, {reason}")
+        for line, email in report.duplicates:
+            self.stdout.write(f"line {line}: skipped, {email} is already on the list")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {report.imported}; skipped {len(report.duplicates)} duplicate(s) "
+                f"and {len(report.bad_rows)} bad row(s)."
+            )
+        )
+
+
+def _rows(handle):
+    """(line number, address) pairs from a CSV file with or without a header row."""
+    reader = csv.reader(handle)
+    first = next(reader, None)
+    if first is None:
+        raise CommandError("the file is empty")
+    names = [name.strip().lower() for name in first]
+    column = next((i for i, name in enumerate(names) if name in EMAIL_HEADERS), None)
+    if column is None:
+        if len(first) == 1 and "@" in first[0]:
+            column = 0  # no header: a plain list of addresses
+            yield reader.line_num, first[0]
+        else:
+            raise CommandError(
+                f"no e-mail column found; the header row is {first!r}. Name the column "
+                "'email' or 'Email Address'."
+            )
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines are not rows
+        yield reader.line_num, row[column] if column < len(row) else ""
