@@ -49,12 +49,18 @@ def query_terms(query: str) -> list[str]:
     return [t for t in terms if t]
 
 
+_NEGATION = re.compile(r"(^|\s)-\S")
+
+
 def _websearch(query: str) -> SearchQuery:
     # Titles and abstracts are indexed with the English stemmer, author names with the
-    # 'simple' configuration (names must not be stemmed): match either.
-    return SearchQuery(query, search_type="websearch", config="english") | SearchQuery(
-        query, search_type="websearch", config="simple"
-    )
+    # 'simple' configuration (names must not be stemmed): match either. Not when the query
+    # excludes a word, though: "-networks" unstemmed would let 'network' through the
+    # 'simple' half of the OR.
+    english = SearchQuery(query, search_type="websearch", config="english")
+    if _NEGATION.search(query):
+        return english
+    return english | SearchQuery(query, search_type="websearch", config="simple")
 
 
 class PaperSearchMixin:
