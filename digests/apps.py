@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class DigestsConfig(AppConfig):
     name = "digests"
     verbose_name = "Digests"
+
+    def ready(self):
+        from digests import checks, signals  # noqa: F401 - registers receivers and checks

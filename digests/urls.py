@@ -1,3 +1,11 @@
+from django.urls import path
+
+from digests import feeds, views
+
 app_name = "digests"
 
-urlpatterns = []
+urlpatterns = [
+    path("digests/", views.archive, name="archive"),
+    path("digests/feed/", feeds.EditionFeed(), name="feed"),
+    path("digests/<str:kind>/<str:day>/", views.edition_detail, name="edition"),
+]

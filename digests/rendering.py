@@ -1,0 +1,201 @@
+"""Render each distinct digest once; merge per-recipient links in afterwards.
+
+The templates are rendered with sentinel values in place of the recipient's links. The
+result is split at the sentinels once, and each recipient's copy is a string join (about
+a hundred times cheaper than a template render plus CSS inlining). For an ESP that merges
+per-recipient data itself (batch sending) the sentinels become its merge fields instead.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat
+
+from config.emails import render_parts
+from digests.models import Edition, EditionPaper
+from papers.models import PaperRepository
+
+MERGE_FIELDS = ("unsubscribe_url", "manage_url")
+_SENTINEL = "PBMERGE_{}_PBMERGE"
+_SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
+ABSTRACT_CHARS = 320
+AUTHORS_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    """What a digest shows about one paper: plain values, cheap to keep per process."""
+
+    id: int
+    title: str
+    url: str
+    authors: str
+    published_on: object
+    abstract: str
+    reason: str
+    stars: int
+    code: tuple  # ((url, "owner/name", stars, is_official), ...)
+
+
+class Template:
+    """A rendered part split at its merge fields: literal, field, literal, field, ..."""
+
+    def __init__(self, rendered: str):
+        self.parts = _SPLIT.split(rendered)
+
+    def merge(self, values: dict[str, str]) -> str:
+        parts = self.parts
+        out = [parts[0]]
+        for index in range(1, len(parts), 2):
+            out.append(values[parts[index]])
+            out.append(parts[index + 1])
+        return "".join(out)
+
+    def with_merge_fields(self, field_format: str, protect=None) -> str:
+        """The part for an ESP that merges itself: fields in its syntax, and literal text
+        protected so the ESP's template language reads nothing else as a field."""
+        protect = protect or (lambda text: text)
+        parts = self.parts
+        out = [protect(parts[0])]
+        for index in range(1, len(parts), 2):
+            out.append(field_format.format(name=parts[index]))
+            out.append(protect(parts[index + 1]))
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: Template
+    html: Template | None
+
+    def size(self) -> int:
+        return len(self.html.merge(sample_links()).encode()) if self.html else 0
+
+
+def sample_links() -> dict[str, str]:
+    # Longest realistic values, for size checks and previews.
+    token = "x" * 90
+    return {name: f"{settings.SITE_URL}/{name}/{token}/" for name in MERGE_FIELDS}
+
+
+def _authors(names: list) -> str:
+    names = [str(n) for n in names or []]
+    if len(names) > AUTHORS_SHOWN:
+        return ", ".join(names[:AUTHORS_SHOWN]) + " et al."
+    return ", ".join(names)
+
+
+def _short(text: str) -> str:
+    text = " ".join((text or "").split())
+    if len(text) <= ABSTRACT_CHARS:
+        return text
+    return text[:ABSTRACT_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def _paper_url(paper) -> str:
+    try:
+        return settings.SITE_URL + reverse("papers:detail", kwargs={"slug": paper.slug})
+    except NoReverseMatch:  # a paper without a usable slug still gets a link
+        return paper.abstract_url or settings.SITE_URL
+
+
+@lru_cache(maxsize=8)
+def _entries(edition_id: int, version: str) -> dict[int, PaperEntry]:
+    # `version` (created_at) keeps a reused primary key (SQLite tests) from hitting an
+    # old edition's entries.
+    rows = (
+        EditionPaper.objects.filter(edition_id=edition_id)
+        .select_related("paper")
+        .order_by("position")
+    )
+    rows = list(rows)
+    code = {}
+    links = (
+        PaperRepository.objects.filter(paper_id__in=[r.paper_id for r in rows])
+        .select_related("repository")
+        .order_by("-is_official", "-repository__stars")
+    )
+    for link in links:
+        repo = link.repository
+        code.setdefault(link.paper_id, []).append(
+            (repo.url, f"{repo.owner}/{repo.name}", repo.stars, link.is_official)
+        )
+    return {
+        row.paper_id: PaperEntry(
+            id=row.paper_id,
+            title=row.paper.title,
+            url=_paper_url(row.paper),
+            authors=_authors(row.paper.authors),
+            published_on=row.paper.published_on,
+            abstract=_short(row.paper.abstract),
+            reason=row.reason,
+            stars=row.paper.stars,
+            code=tuple(code.get(row.paper_id, [])[:3]),
+        )
+        for row in rows
+    }
+
+
+def edition_entries(edition: Edition) -> dict[int, PaperEntry]:
+    """{paper id: entry} for a saved edition, read once per process."""
+    return _entries(edition.pk, edition.created_at.isoformat())
+
+
+def subject_for(edition: Edition, top_title: str) -> str:
+    """ "Trending papers, 27 Nov: <top paper title>", at most 150 characters."""
+    label = "Trending papers" if edition.kind == "daily" else "This week's trending papers"
+    day = dateformat.format(edition.date, "j M")
+    top = top_title or "a quiet day"
+    subject = f"{label}, {day}: {' '.join(top.split())}"
+    return subject if len(subject) <= 150 else subject[:149].rstrip() + "…"
+
+
+def context_for(edition: Edition, entries: list[PaperEntry], *, web_url: str) -> dict:
+    return {
+        "edition": edition,
+        "entries": entries,
+        "web_url": web_url,
+        "archive_url": settings.SITE_URL + reverse("digests:archive"),
+        "subject": subject_for(edition, entries[0].title if entries else ""),
+    }
+
+
+def edition_web_url(edition: Edition) -> str:
+    return settings.SITE_URL + reverse(
+        "digests:edition", kwargs={"kind": edition.kind, "day": edition.date.isoformat()}
+    )
+
+
+def render_digest(
+    edition: Edition, entries: list[PaperEntry], *, html: bool, web_url: str | None = None
+) -> Rendered:
+    """Render one distinct digest with merge fields in place of the recipient's links."""
+    context = context_for(edition, entries, web_url=web_url or edition_web_url(edition))
+    context.update({name: _SENTINEL.format(name) for name in MERGE_FIELDS})
+    _, text, html_body = render_parts("digest", context)
+    return Rendered(
+        subject=context["subject"],
+        text=Template(text),
+        html=Template(html_body) if html else None,
+    )
+
+
+@lru_cache(maxsize=256)
+def _cached(edition_id: int, version: str, paper_ids: tuple, html: bool) -> Rendered:
+    edition = Edition.objects.get(pk=edition_id)
+    entries = edition_entries(edition)
+    return render_digest(edition, [entries[pk] for pk in paper_ids if pk in entries], html=html)
+
+
+def rendered_for(edition: Edition, paper_ids: tuple, *, html: bool) -> Rendered:
+    """The digest for this list of papers, rendered at most once per worker process."""
+    return _cached(edition.pk, edition.created_at.isoformat(), tuple(paper_ids), html)
+
+
+def clear_caches() -> None:
+    _entries.cache_clear()
+    _cached.cache_clear()

@@ -1,0 +1,581 @@
+"""Writes for digests: compose editions, fan out, claim and send, record ESP events.
+
+Exactly once, by the database: an edition is unique per (date, kind) and a delivery per
+(edition, subscriber). A chunk claims its pending deliveries (SELECT ... FOR UPDATE SKIP
+LOCKED, then status "sending") before the ESP is called, and marks them after. A rerun,
+a retried task or a second worker only ever finds rows that are no longer pending.
+"""
+
+import datetime as dt
+import logging
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from digests import rendering, selection
+from digests.models import Delivery, Edition, EditionPaper, Kind
+from digests.sending import Outcome, Recipient, TransientSendError, merge_format, send_batch
+from digests.sending import send_each as _send_each
+from papers.models import Paper, Window
+from subscriptions.models import Subscriber
+from subscriptions.services import subscriber_suppress, subscriber_unsubscribe
+from subscriptions.tokens import manage_url, unsubscribe_url
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = getattr(settings, "DIGEST_CHUNK_SIZE", 500)
+CANDIDATES = getattr(settings, "DIGEST_CANDIDATES", 100)
+STALE_CLAIM = dt.timedelta(hours=2)
+# Which trending windows fill an edition, in order: a quiet day is topped up from the week
+# and the month, so there is always something to read.
+WINDOWS = {
+    Kind.DAILY: [Window.TODAY, Window.WEEK, Window.MONTH],
+    Kind.WEEKLY: [Window.WEEK, Window.MONTH],
+}
+
+
+# --- Composing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Pick:
+    paper: Paper
+    reason: str
+    score: float
+
+
+def edition_pick_papers(*, kind: str, limit: int = CANDIDATES) -> list[Pick]:
+    """The top of the trending ranking now, without a publication-date cut-off."""
+    picks: dict[int, Pick] = {}
+    for window in WINDOWS[kind]:
+        for paper in Paper.objects.trending(window)[: limit * 2]:
+            if paper.pk not in picks:
+                picks[paper.pk] = Pick(paper, paper.trend_reason or "", paper.trend_score or 0)
+            if len(picks) >= limit:
+                return list(picks.values())
+    return list(picks.values())
+
+
+def edition_get_or_compose(*, day: dt.date, kind: str) -> tuple[Edition, bool]:
+    """The edition of `day` and `kind`, composed now if it does not exist yet.
+
+    The edition and its papers are written in one transaction, so nobody ever sees an
+    edition without its papers; a concurrent composer (second beat) hits the unique
+    constraint and reads the winner's edition instead.
+    """
+    existing = Edition.objects.filter(date=day, kind=kind).first()
+    if existing:
+        return existing, False
+    picks = edition_pick_papers(kind=kind)
+    try:
+        with transaction.atomic():
+            edition = Edition.objects.create(date=day, kind=kind, status=Edition.Status.SENDING)
+            EditionPaper.objects.bulk_create(
+                EditionPaper(
+                    edition=edition, paper=p.paper, position=i, reason=p.reason[:200], score=p.score
+                )
+                for i, p in enumerate(picks, start=1)
+            )
+            top = picks[0].paper.title if picks else ""
+            edition.subject = rendering.subject_for(edition, top)[:300]
+            edition.save(update_fields=["subject"])
+    except IntegrityError:
+        return Edition.objects.get(date=day, kind=kind), False
+    logger.info("composed %s with %d papers", edition, len(picks))
+    return edition, True
+
+
+def edition_preview(*, day: dt.date, kind: str) -> tuple[Edition, list]:
+    """The edition of `day` as it stands or would be composed now, nothing written."""
+    existing = Edition.objects.filter(date=day, kind=kind).first()
+    if existing:
+        entries = rendering.edition_entries(existing)
+        return existing, list(entries.values())
+    edition = Edition(date=day, kind=kind, created_at=timezone.now())
+    picks = edition_pick_papers(kind=kind)
+    entries = []
+    for p in picks:
+        paper = p.paper
+        entries.append(
+            rendering.PaperEntry(
+                id=paper.pk,
+                title=paper.title,
+                url=rendering._paper_url(paper),
+                authors=rendering._authors(paper.authors),
+                published_on=paper.published_on,
+                abstract=rendering._short(paper.abstract),
+                reason=p.reason,
+                stars=paper.stars,
+                code=tuple(
+                    (
+                        link.repository.url,
+                        str(link.repository),
+                        link.repository.stars,
+                        link.is_official,
+                    )
+                    for link in paper.code_links.select_related("repository")[:3]
+                ),
+            )
+        )
+    return edition, entries
+
+
+# --- Fan-out --------------------------------------------------------------------------------
+
+
+def digest_fan_out(*, edition: Edition, subscribers, enqueue) -> int:
+    """Create a pending delivery per subscriber (existing ones are kept as they are) and
+    hand each chunk of subscriber ids to `enqueue(edition_id, ids)`. Returns the number of
+    subscribers handed out. Streams by primary key, so memory does not grow with the list.
+    """
+    last = 0
+    total = 0
+    ids_query = subscribers.order_by("pk").values_list("pk", flat=True)
+    while True:
+        ids = list(ids_query.filter(pk__gt=last)[:CHUNK_SIZE])
+        if not ids:
+            break
+        last = ids[-1]
+        Delivery.objects.bulk_create(
+            [Delivery(edition=edition, subscriber_id=pk) for pk in ids], ignore_conflicts=True
+        )
+        enqueue(edition.pk, ids)
+        total += len(ids)
+    if total:
+        Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENT).update(
+            status=Edition.Status.SENDING
+        )
+    return total
+
+
+# --- Sending one chunk ----------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    sent: int = 0
+    failed: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    released: int = 0
+
+    def add(self, other: "ChunkResult") -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.skipped.update(other.skipped)
+        self.released += other.released
+
+
+def _claim(*, edition: Edition, subscriber_ids: list[int]) -> list[Delivery]:
+    """Take this chunk's pending deliveries; rows another worker holds are skipped."""
+    with transaction.atomic():
+        claimed = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                edition=edition,
+                subscriber_id__in=subscriber_ids,
+                status=Delivery.Status.PENDING,
+            )
+            .select_related("subscriber")
+            .order_by("pk")
+        )
+        if claimed:
+            Delivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
+                status=Delivery.Status.SENDING,
+                claimed_at=timezone.now(),
+                attempts=F("attempts") + 1,
+            )
+    return claimed
+
+
+def _links(subscriber: Subscriber) -> dict[str, str]:
+    return {"unsubscribe_url": unsubscribe_url(subscriber), "manage_url": manage_url(subscriber)}
+
+
+def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connection=None):
+    """Claim, choose papers, send and mark the deliveries of one chunk.
+
+    Raises TransientSendError after putting back every delivery the ESP did not take, so
+    a retry sends exactly those. Returns a ChunkResult.
+    """
+    result = ChunkResult()
+    claimed = _claim(edition=edition, subscriber_ids=subscriber_ids)
+    if not claimed:
+        return result
+    now = timezone.now()
+    candidates = selection.edition_candidates(edition)
+    active = [
+        d for d in claimed if d.subscriber and d.subscriber.status == Subscriber.Status.CONFIRMED
+    ]
+    topics = selection.topics_of([d.subscriber_id for d in active])
+    seen = selection.already_sent(
+        edition=edition,
+        subscriber_ids=[d.subscriber_id for d in active],
+        paper_ids=[c.paper_id for c in candidates],
+    )
+    groups: dict[tuple, list[Recipient]] = defaultdict(list)
+    for delivery in claimed:
+        subscriber = delivery.subscriber
+        if delivery not in active:
+            choice = selection.Choice(skip_reason=Delivery.SkipReason.INACTIVE)
+        else:
+            choice = selection.choose_papers(
+                subscriber,
+                candidates=candidates,
+                topic_ids=topics.get(subscriber.pk, frozenset()),
+                seen=seen.get(subscriber.pk, set()),
+            )
+        delivery.paper_ids = choice.paper_ids
+        if choice.skip_reason:
+            delivery.status = Delivery.Status.SKIPPED
+            delivery.skip_reason = choice.skip_reason
+            result.skipped[choice.skip_reason] += 1
+            continue
+        html = subscriber.email_format != Subscriber.Format.TEXT
+        groups[(tuple(choice.paper_ids), html)].append(
+            Recipient(delivery.pk, subscriber.pk, subscriber.email, _links(subscriber))
+        )
+
+    outcomes: dict[int, Outcome] = {}
+    transient: TransientSendError | None = None
+    connection = connection or get_connection()
+    batch = merge_format(connection)
+    try:
+        with connection:
+            for (paper_ids, html), recipients in groups.items():
+                rendered = rendering.rendered_for(edition, paper_ids, html=html)
+                if batch:
+                    field_format, protect = batch
+                    for start in range(0, len(recipients), CHUNK_SIZE):
+                        part = recipients[start : start + CHUNK_SIZE]
+                        outcomes.update(
+                            send_batch(
+                                connection=connection,
+                                rendered=rendered,
+                                recipients=part,
+                                field_format=field_format,
+                                protect=protect,
+                                kind=edition.kind,
+                                edition_id=edition.pk,
+                            )
+                        )
+                else:
+                    _send_each(
+                        connection=connection,
+                        rendered=rendered,
+                        recipients=recipients,
+                        kind=edition.kind,
+                        edition_id=edition.pk,
+                        outcomes=outcomes,
+                    )
+    except TransientSendError as exc:
+        transient = exc
+
+    released = []
+    for delivery in claimed:
+        if delivery.status == Delivery.Status.SKIPPED:
+            continue
+        outcome = outcomes.get(delivery.pk)
+        if outcome is None:
+            delivery.status = Delivery.Status.PENDING  # the ESP never took it: retry sends it
+            released.append(delivery)
+        elif outcome.sent:
+            delivery.status = Delivery.Status.SENT
+            delivery.esp_message_id = outcome.message_id[:200]
+            delivery.sent_at = now
+            result.sent += 1
+        else:
+            delivery.status = Delivery.Status.FAILED
+            delivery.error = outcome.error
+            result.failed += 1
+            logger.warning(
+                "digest to subscriber %s refused: %s", delivery.subscriber_id, outcome.error
+            )
+    result.released = len(released)
+    with transaction.atomic():
+        Delivery.objects.bulk_update(
+            claimed,
+            ["status", "skip_reason", "paper_ids", "esp_message_id", "error", "sent_at"],
+            batch_size=CHUNK_SIZE,
+        )
+        Edition.objects.filter(pk=edition.pk).update(
+            sent_count=F("sent_count") + result.sent,
+            failed_count=F("failed_count") + result.failed,
+            skipped_count=F("skipped_count") + sum(result.skipped.values()),
+        )
+    if transient is not None:
+        raise transient
+    edition_finish_if_done(edition=edition)
+    return result
+
+
+def edition_finish_if_done(*, edition: Edition) -> bool:
+    """Mark the edition sent once no delivery is waiting; failures are kept visible."""
+    waiting = Delivery.objects.filter(
+        edition=edition, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    ).exists()
+    if waiting:
+        return False
+    done = Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENDING).update(
+        status=Edition.Status.SENT, sent_at=timezone.now()
+    )
+    if done:
+        edition.refresh_from_db()
+        if edition.failed_count:
+            logger.error("%s finished with %d failed deliveries", edition, edition.failed_count)
+    return bool(done)
+
+
+def delivery_fail_chunk(*, edition: Edition, subscriber_ids: list[int], error: str) -> int:
+    """Give up on a chunk the ESP kept refusing (retries exhausted): mark it failed."""
+    with transaction.atomic():
+        failed = Delivery.objects.filter(
+            edition=edition,
+            subscriber_id__in=subscriber_ids,
+            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING],
+        ).update(status=Delivery.Status.FAILED, error=error[:2000])
+        Edition.objects.filter(pk=edition.pk).update(
+            failed_count=F("failed_count") + failed,
+            status=Edition.Status.FAILED,
+            error=error[:2000],
+        )
+    logger.error("%s: %d deliveries failed after retries: %s", edition, failed, error)
+    return failed
+
+
+def delivery_fail_stale(*, older_than: dt.timedelta = STALE_CLAIM) -> int:
+    """Deliveries claimed long ago and never marked: the worker died mid-send. Whether the
+    ESP took them is unknown, so they are marked failed (visible) rather than resent."""
+    cutoff = timezone.now() - older_than
+    stale = Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff)
+    by_edition = Counter(stale.values_list("edition_id", flat=True))
+    count = stale.update(
+        status=Delivery.Status.FAILED,
+        error="interrupted mid-send; not resent, since the ESP may have taken it",
+    )
+    for edition_id, n in by_edition.items():
+        Edition.objects.filter(pk=edition_id).update(failed_count=F("failed_count") + n)
+        logger.error("edition %s: %d deliveries interrupted mid-send", edition_id, n)
+    return count
+
+
+def backoff_seconds(attempt: int, *, base: float = 30, cap: float = 1800) -> float:
+    """Exponential backoff with full jitter: spreads retrying workers apart."""
+    return random.uniform(0, min(cap, base * 2**attempt))  # jitter, not security
+
+
+# --- Running a whole send -------------------------------------------------------------------
+
+
+@dataclass
+class SendSummary:
+    editions: list = field(default_factory=list)
+    due: int = 0
+    result: ChunkResult = field(default_factory=ChunkResult)
+
+
+def digest_send_due(*, now: dt.datetime, enqueue) -> SendSummary:
+    """What beat runs each hour: compose the editions that are due and fan them out."""
+    summary = SendSummary()
+    delivery_fail_stale()
+    for (day, kind), subscribers in selection.due_now(now=now).items():
+        if not subscribers.exists():
+            continue
+        edition, _ = edition_get_or_compose(day=day, kind=kind)
+        summary.editions.append(edition)
+        summary.due += digest_fan_out(edition=edition, subscribers=subscribers, enqueue=enqueue)
+    return summary
+
+
+def digest_send_date(
+    *, day: dt.date, kind: str, retries: int = 3, sleep=None, progress=None
+) -> SendSummary:
+    """Send the edition of `day` to everyone due that day, in this process (send_digest)."""
+    import time
+
+    sleep = sleep or time.sleep
+    summary = SendSummary()
+    subscribers = selection.due_on_date(day=day, kind=kind)
+    edition, _ = edition_get_or_compose(day=day, kind=kind)
+    summary.editions.append(edition)
+    chunks: list[list[int]] = []
+    summary.due = digest_fan_out(
+        edition=edition, subscribers=subscribers, enqueue=lambda _pk, ids: chunks.append(ids)
+    )
+    connection = get_connection()
+    for index, ids in enumerate(chunks, start=1):
+        for attempt in range(retries + 1):
+            try:
+                summary.result.add(
+                    delivery_send_chunk(edition=edition, subscriber_ids=ids, connection=connection)
+                )
+                break
+            except TransientSendError as exc:
+                if attempt == retries:
+                    summary.result.failed += delivery_fail_chunk(
+                        edition=edition, subscriber_ids=ids, error=str(exc)
+                    )
+                    break
+                logger.warning("transient ESP error, retrying: %s", exc)
+                sleep(backoff_seconds(attempt, base=1, cap=30))
+        if progress:
+            progress(index, len(chunks), summary.result)
+    edition_finish_if_done(edition=edition)
+    return summary
+
+
+def digest_dry_run(*, day: dt.date, kind: str) -> SendSummary:
+    """What `send_digest --dry-run` reports: the choices, with nothing sent or written."""
+    summary = SendSummary()
+    edition, entries = edition_preview(day=day, kind=kind)
+    candidates = [
+        selection.Candidate(
+            paper_id=e.id,
+            topic_ids=frozenset(),
+            text=f"{e.title}\n{e.abstract}".lower(),
+            has_code=bool(e.code),
+        )
+        for e in entries
+    ]
+    topic_map = defaultdict(set)
+    for paper_id, topic_id in Paper.topics.through.objects.filter(
+        paper_id__in=[c.paper_id for c in candidates]
+    ).values_list("paper_id", "topic_id"):
+        topic_map[paper_id].add(topic_id)
+    candidates = [
+        selection.Candidate(c.paper_id, frozenset(topic_map[c.paper_id]), c.text, c.has_code)
+        for c in candidates
+    ]
+    subscribers = selection.due_on_date(day=day, kind=kind).order_by("pk")
+    if edition.pk:
+        subscribers = subscribers.exclude(deliveries__edition=edition)
+    for chunk_start in range(0, subscribers.count(), CHUNK_SIZE):
+        chunk = list(subscribers[chunk_start : chunk_start + CHUNK_SIZE])
+        topics = selection.topics_of([s.pk for s in chunk])
+        seen = selection.already_sent(
+            edition=edition if edition.pk else None,
+            subscriber_ids=[s.pk for s in chunk],
+            paper_ids=[c.paper_id for c in candidates],
+        )
+        for subscriber in chunk:
+            choice = selection.choose_papers(
+                subscriber,
+                candidates=candidates,
+                topic_ids=topics[subscriber.pk],
+                seen=seen.get(subscriber.pk, set()),
+            )
+            if choice.skip_reason:
+                summary.result.skipped[choice.skip_reason] += 1
+            else:
+                summary.result.sent += 1
+        summary.due += len(chunk)
+    summary.editions.append(edition)
+    return summary
+
+
+def digest_send_test(*, day: dt.date, kind: str, to: str, connection=None) -> str:
+    """One test copy of the edition of `day` to `to`: no delivery is recorded and the
+    edition is not written. Links point at `to`'s own preferences if `to` subscribes."""
+    edition, entries = edition_preview(day=day, kind=kind)
+    entries = entries[:10]
+    rendered = rendering.render_digest(
+        edition,
+        entries,
+        html=True,
+        web_url=rendering.edition_web_url(edition),
+    )
+    subscriber = Subscriber.objects.filter(email__iexact=to).first()
+    links = (
+        _links(subscriber)
+        if subscriber
+        else {"unsubscribe_url": f"{settings.SITE_URL}/", "manage_url": f"{settings.SITE_URL}/"}
+    )
+    outcomes: dict[int, Outcome] = {}
+    _send_each(
+        connection=connection or get_connection(),
+        rendered=rendered,
+        recipients=[Recipient(0, subscriber.pk if subscriber else 0, to, links)],
+        kind=edition.kind,
+        edition_id=edition.pk or 0,
+        outcomes=outcomes,
+    )
+    outcome = outcomes[0]
+    if not outcome.sent:
+        raise ValueError(outcome.error)
+    return outcome.message_id
+
+
+# --- ESP feedback ---------------------------------------------------------------------------
+
+_SOFT_BOUNCES = {"SoftBounce", "Transient", "DnsError"}
+
+
+def _find_delivery(event) -> Delivery | None:
+    metadata = event.metadata or {}
+    delivery_id = str(metadata.get("delivery_id", ""))
+    if delivery_id.isdigit():
+        found = Delivery.objects.filter(pk=int(delivery_id)).select_related("subscriber").first()
+        if found:
+            return found
+    if event.message_id:
+        return (
+            Delivery.objects.filter(esp_message_id=str(event.message_id))
+            .select_related("subscriber")
+            .first()
+        )
+    return None
+
+
+def _first(delivery: Delivery, field_name: str, counter: str | None, when) -> None:
+    """Set a first-seen timestamp once; move the edition's counter only that first time."""
+    updated = Delivery.objects.filter(pk=delivery.pk, **{f"{field_name}__isnull": True}).update(
+        **{field_name: when}
+    )
+    if updated and counter:
+        Edition.objects.filter(pk=delivery.edition_id).update(**{counter: F(counter) + 1})
+
+
+def delivery_record_event(*, event) -> str:
+    """Apply one Anymail tracking event; returns what was done (for logs and tests)."""
+    delivery = _find_delivery(event)
+    when = event.timestamp or timezone.now()
+    event_type = event.event_type
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    subscriber = delivery.subscriber if delivery else None
+    if subscriber is None and event.recipient:
+        subscriber = Subscriber.objects.filter(email__iexact=event.recipient).first()
+
+    if event_type == "bounced" and raw.get("Type") in _SOFT_BOUNCES:
+        return "soft bounce ignored"
+    if event_type in ("bounced", "complained"):
+        status = (
+            Subscriber.Status.BOUNCED if event_type == "bounced" else Subscriber.Status.COMPLAINED
+        )
+        if subscriber:
+            subscriber_suppress(subscriber=subscriber, status=status)
+        if delivery:
+            _first(delivery, f"{event_type}_at", f"{event_type}_count", when)
+        return f"suppressed ({status})" if subscriber else "unknown recipient"
+    if event_type == "unsubscribed":
+        if subscriber:
+            subscriber_unsubscribe(subscriber=subscriber, source="esp")
+        return "unsubscribed" if subscriber else "unknown recipient"
+    if delivery is None:
+        return "unknown delivery"
+    if event_type == "delivered":
+        _first(delivery, "delivered_at", "delivered_count", when)
+        return "delivered"
+    if event_type == "opened":
+        Delivery.objects.filter(pk=delivery.pk).update(open_count=F("open_count") + 1)
+        _first(delivery, "opened_at", "opened_count", when)
+        return "opened"
+    if event_type == "clicked":
+        Delivery.objects.filter(pk=delivery.pk).update(click_count=F("click_count") + 1)
+        _first(delivery, "clicked_at", "clicked_count", when)
+        return "clicked"
+    return f"ignored {event_type}"

@@ -1,0 +1,94 @@
+import copy
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import responses
+from django.utils import timezone
+
+from digests import rendering
+from papers.models import Trend, Window
+from tests.factories import PaperFactory, PaperRepositoryFactory
+
+DATA = Path(__file__).parent / "data"
+POSTMARK = "https://api.postmarkapp.com"
+
+
+def recorded(name: str) -> dict:
+    return json.loads((DATA / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_render_cache():
+    # Renders are cached per worker process by edition; tests reuse primary keys on SQLite.
+    rendering.clear_caches()
+    yield
+    rendering.clear_caches()
+
+
+@pytest.fixture
+def postmark(settings):
+    """The real Postmark backend; only its HTTP layer is replaced by recorded responses."""
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-server-token"}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def postmark_ok(request):
+    """Postmark's answer to POST /email, echoing the recipient like the real API."""
+    body = recorded("postmark_send_ok.json")
+    body["To"] = json.loads(request.body)["To"]
+    body["MessageID"] = str(uuid.uuid4())
+    return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def sent_payloads(mock, path="/email") -> list[dict]:
+    return [json.loads(c.request.body) for c in mock.calls if c.request.url == POSTMARK + path]
+
+
+def make_trending(count: int, *, window=Window.TODAY, code=True, **fields) -> list:
+    """`count` published papers ranked on `window`, best first, each with a repository."""
+    papers = []
+    for rank in range(count):
+        paper = PaperFactory(**fields)
+        if code:
+            PaperRepositoryFactory(paper=paper, repository__stars=100 + rank)
+            paper.has_code = True
+            paper.stars = 100 + rank
+            paper.save()
+        Trend.objects.create(
+            paper=paper,
+            window=window,
+            score=1000 - rank,
+            stars_gained=50 - rank,
+            reason=f"+{50 - rank} stars in 24 h",
+            computed_at=timezone.now(),
+        )
+        papers.append(paper)
+    return papers
+
+
+def event_payload(name: str, **changes) -> dict:
+    body = copy.deepcopy(recorded(name))
+    body.update(changes)
+    return body
+
+
+def send_to(edition, *subscribers, connection=None):
+    """Fan `edition` out to `subscribers` and send each chunk here, as a worker would."""
+    from digests.services import ChunkResult, delivery_send_chunk, digest_fan_out
+    from subscriptions.models import Subscriber
+
+    total = ChunkResult()
+
+    def run(_edition_id, ids):
+        total.add(delivery_send_chunk(edition=edition, subscriber_ids=ids, connection=connection))
+
+    digest_fan_out(
+        edition=edition,
+        subscribers=Subscriber.objects.filter(pk__in=[s.pk for s in subscribers]),
+        enqueue=run,
+    )
+    return total

@@ -1,0 +1,124 @@
+import datetime as dt
+
+import pytest
+
+from digests import selection
+from digests.models import Delivery, Kind
+from digests.services import edition_get_or_compose
+from subscriptions.models import Subscriber
+from tests.digests.conftest import POSTMARK, make_trending, postmark_ok, send_to
+from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.date(2026, 11, 27)
+
+
+def _choose(subscriber, edition):
+    candidates = selection.edition_candidates(edition)
+    topics = selection.topics_of([subscriber.pk])
+    seen = selection.already_sent(
+        edition=edition, subscriber_ids=[subscriber.pk], paper_ids=[c.paper_id for c in candidates]
+    )
+    return selection.choose_papers(
+        subscriber, candidates=candidates, topic_ids=topics[subscriber.pk],
+        seen=seen.get(subscriber.pk, set()),
+    )
+
+
+def test_it_cuts_the_ranking_to_the_chosen_count_in_order():
+    papers = make_trending(12)
+    edition, _ = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
+    choice = _choose(SubscriberFactory(papers_per_email=5), edition)
+    assert choice.paper_ids == [p.pk for p in papers[:5]]
+
+
+def test_it_keeps_only_papers_in_the_chosen_topics():
+    vision, nlp = TopicFactory(slug="vision"), TopicFactory(slug="nlp")
+    papers = make_trending(6)
+    for paper in papers[::2]:
+        paper.topics.add(vision)
+    papers[1].topics.add(nlp)
+    edition, _ = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
+    subscriber = SubscriberFactory()
+    subscriber.topics.add(vision)
+    assert _choose(subscriber, edition).paper_ids == [papers[0].pk, papers[2].pk, papers[4].pk]
+
+
+def test_it_applies_keywords_in_and_out_and_only_with_code():
+    diffusion = PaperFactory(title="Diffusion models for proteins")
+    make_trending(0)
+    noisy = PaperFactory(title="Diffusion of noise", abstract="A survey.")
+    nocode = PaperFactory(title="Diffusion without code")
+    from django.utils import timezone
+
+    from papers.models import Trend
+
+    for rank, paper in enumerate([diffusion, noisy, nocode]):
+        Trend.objects.create(paper=paper, window="today", score=10 - rank, computed_at=timezone.now())
+    diffusion.has_code = noisy.has_code = True
+    diffusion.save()
+    noisy.save()
+    edition, _ = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
+    subscriber = SubscriberFactory(
+        keywords_include=["DIFFUSION"], keywords_exclude=["survey"], only_with_code=True
+    )
+    assert _choose(subscriber, edition).paper_ids == [diffusion.pk]
+
+
+def test_it_never_sends_a_paper_twice_across_days(postmark):
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    papers = make_trending(8)
+    subscriber = SubscriberFactory(papers_per_email=5)
+    first, _ = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
+    send_to(first, subscriber)
+    second, _ = edition_get_or_compose(day=DAY + dt.timedelta(days=1), kind=Kind.DAILY)
+    send_to(second, subscriber)
+
+    sent = Delivery.objects.get(edition=second, subscriber=subscriber)
+    assert sent.paper_ids == [p.pk for p in papers[5:8]]
+    third, _ = edition_get_or_compose(day=DAY + dt.timedelta(days=2), kind=Kind.DAILY)
+    send_to(third, subscriber)
+    skipped = Delivery.objects.get(edition=third, subscriber=subscriber)
+    assert skipped.status == Delivery.Status.SKIPPED
+    assert skipped.skip_reason == Delivery.SkipReason.ALL_SEEN
+    assert len(postmark.calls) == 2
+
+
+def test_it_skips_with_a_reason_when_nothing_matches(postmark):
+    make_trending(3)
+    edition, _ = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
+    subscriber = SubscriberFactory(keywords_include=["quantum gravity"])
+    result = send_to(edition, subscriber)
+    delivery = Delivery.objects.get(subscriber=subscriber)
+    assert (delivery.status, delivery.skip_reason) == ("skipped", "no_match")
+    assert result.skipped == {"no_match": 1}
+    assert len(postmark.calls) == 0
+
+
+def test_it_finds_who_is_due_at_their_own_hour_and_date():
+    tokyo = SubscriberFactory(timezone="Asia/Tokyo", delivery_hour=7)
+    lima = SubscriberFactory(timezone="America/Lima", delivery_hour=17)
+    SubscriberFactory(timezone="UTC", delivery_hour=7)  # 22:00 UTC is not their hour
+    SubscriberFactory(timezone="Asia/Tokyo", delivery_hour=7, status=Subscriber.Status.PENDING)
+    SubscriberFactory(timezone="Asia/Tokyo", delivery_hour=7, paused_until=DAY + dt.timedelta(2))
+    now = dt.datetime(2026, 11, 26, 22, 30, tzinfo=dt.UTC)  # 07:30 27 Nov in Tokyo, 17:30 in Lima
+
+    due = {key: set(qs) for key, qs in selection.due_now(now=now).items()}
+    assert due[(DAY, Kind.DAILY)] == {tokyo}
+    assert due[(DAY - dt.timedelta(days=1), Kind.DAILY)] == {lima}
+    assert not any(due[key] for key in due if key[1] == Kind.WEEKLY)
+
+
+def test_it_sends_weekly_digests_on_the_chosen_weekday_only():
+    friday = SubscriberFactory(frequency="weekly", weekday=4, delivery_hour=7)
+    SubscriberFactory(frequency="weekly", weekday=0, delivery_hour=7)
+    assert list(selection.due_on_date(day=DAY, kind=Kind.WEEKLY)) == [friday]  # 27 Nov: Friday
+    now = dt.datetime(2026, 11, 27, 7, 0, tzinfo=dt.UTC)
+    assert set(selection.due_now(now=now)[(DAY, Kind.WEEKLY)]) == {friday}
+
+
+def test_it_treats_an_unknown_time_zone_as_utc():
+    odd = SubscriberFactory(timezone="Mars/Olympus", delivery_hour=7)
+    now = dt.datetime(2026, 11, 27, 7, 5, tzinfo=dt.UTC)
+    assert set(selection.due_now(now=now)[(DAY, Kind.DAILY)]) == {odd}
