@@ -203,6 +203,19 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Papers: live sources and trending (see README "Papers") ------------------------------
+# Optional: with a token GitHub allows 5,000 requests an hour instead of 60.
+GITHUB_TOKEN = env_str("GITHUB_TOKEN", "")
+GITHUB_REFRESH_BATCH = env_int("GITHUB_REFRESH_BATCH", 1000, minimum=1)
+ARXIV_FETCH_CATEGORIES = env_list(
+    "ARXIV_FETCH_CATEGORIES", ["cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML"]
+)
+ARXIV_FETCH_MAX_RESULTS = env_int("ARXIV_FETCH_MAX_RESULTS", 200, minimum=1)
+# arXiv asks API clients to wait 3 seconds between calls.
+ARXIV_API_SPACING_SECONDS = env_int("ARXIV_API_SPACING_SECONDS", 3, minimum=3)
+# Imports fetched by beat are published at once unless this says they wait for an editor.
+PAPERS_FETCH_AS_DRAFT = env_bool("PAPERS_FETCH_AS_DRAFT", False)
+
 # --- E-mail --------------------------------------------------------------------------------
 # Default: an Anymail backend that writes each message as an .eml file under var/mail/, so
 # a first run sends nothing yet keeps every message where a person can open it.

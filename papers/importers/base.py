@@ -1,0 +1,275 @@
+"""What every reader yields: one PaperRecord per paper, or a Skip naming where and why.
+
+Readers only parse; papers.services decides how a record becomes (or merges into) a Paper.
+"""
+
+import gzip
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO
+
+from papers.identifiers import InvalidIdentifier, normalise_repository_url, parse_arxiv_id
+
+
+class RecordError(ValueError):
+    """A record that cannot be imported; the message says why, for the summary."""
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read at all (missing, wrong format, broken beyond an entry)."""
+
+
+@dataclass
+class RepositoryRecord:
+    url: str
+    owner: str
+    name: str
+    is_official: bool = False
+    framework: str = ""
+    stars: int | None = None
+
+
+@dataclass
+class PaperRecord:
+    source: str
+    location: str
+    title: str = ""
+    arxiv_id: str | None = None
+    doi: str = ""
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    published_on: date | None = None
+    updated_on: date | None = None
+    categories: list[str] = field(default_factory=list)
+    abstract_url: str = ""
+    pdf_url: str = ""
+    topics: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+    repositories: list[RepositoryRecord] = field(default_factory=list)
+    # Further text searched for code links but not stored (arXiv's comment field).
+    code_text: str = ""
+    # A record that only links code to a paper another record supplies (the PwC links
+    # dump): it never creates a paper.
+    links_only: bool = False
+
+
+@dataclass
+class Skip:
+    location: str
+    reason: str
+
+
+Item = PaperRecord | Skip
+
+
+class Source:
+    """An open input file: text lines for the readers, byte position for progress bars."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.name = self.path.name
+        try:
+            self.size = self.path.stat().st_size
+            self._raw = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise UnreadableFile(f"{path}: {exc.strerror or exc}") from None
+        self.gzipped = self._raw.read(2) == b"\x1f\x8b"
+        self._raw.seek(0)
+        binary: IO[bytes] = gzip.GzipFile(fileobj=self._raw) if self.gzipped else self._raw
+        self.text = _TextReader(binary)
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file on disk consumed so far (compressed bytes for .gz)."""
+        return self._raw.tell()
+
+    def head(self, size: int = 4096) -> str:
+        """The first characters, for format detection, without consuming them."""
+        with open(self.path, "rb") as raw:
+            stream = gzip.GzipFile(fileobj=raw) if self.gzipped else raw
+            try:
+                return stream.read(size).decode("utf-8", errors="replace").lstrip("\ufeff")
+            except (OSError, EOFError) as exc:
+                raise UnreadableFile(f"{self.path}: {exc}") from None
+
+    def close(self):
+        self._raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _TextReader:
+    def __init__(self, binary: IO[bytes]):
+        self._binary = binary
+
+    def read(self, size: int) -> str:
+        try:
+            data = self._binary.read(size)
+        except (OSError, EOFError) as exc:
+            raise UnreadableFile(f"cannot decompress: {exc}") from None
+        # A chunk may end inside a multi-byte character: complete it from the next bytes.
+        for _ in range(3):
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if exc.start < len(data) - 3:
+                    return data.decode("utf-8", errors="replace")
+                more = self._binary.read(1)
+                if not more:
+                    return data.decode("utf-8", errors="replace")
+                data += more
+        return data.decode("utf-8", errors="replace")
+
+    def __iter__(self) -> Iterator[str]:
+        pending = ""
+        while chunk := self.read(1 << 16):
+            pending += chunk
+            lines = pending.split("\n")
+            pending = lines.pop()
+            yield from (line + "\n" for line in lines)
+        if pending:
+            yield pending
+
+
+def iter_json_array(source: Source) -> Iterator[tuple[int, object]]:
+    """(entry number from 1, value) for each element of a top-level JSON array, streamed.
+
+    The Papers with Code dumps are hundreds of megabytes: they are decoded an entry at a
+    time instead of loading the whole document. A syntax error ends the file with
+    UnreadableFile naming the entry where it happened.
+    """
+    decoder = json.JSONDecoder()
+    buffer = ""
+    pos = 0
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buffer, pos, eof
+        chunk = source.text.read(1 << 20)
+        if not chunk:
+            eof = True
+            return False
+        buffer = buffer[pos:] + chunk
+        pos = 0
+        return True
+
+    def skip_space():
+        nonlocal pos
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n\ufeff":
+                pos += 1
+            if pos < len(buffer) or not fill():
+                return
+
+    skip_space()
+    if pos >= len(buffer) or buffer[pos] != "[":
+        raise UnreadableFile(f"{source.path}: not a JSON array")
+    pos += 1
+    number = 0
+    while True:
+        skip_space()
+        if pos >= len(buffer):
+            raise UnreadableFile(f"{source.path}: ends inside the array after entry {number}")
+        if buffer[pos] == "]":
+            return
+        if number and buffer[pos] == ",":
+            pos += 1
+            skip_space()
+        number += 1
+        while True:
+            try:
+                value, end = decoder.raw_decode(buffer, pos)
+                # A number at the end of the buffer may continue in the next chunk.
+                if end == len(buffer) and not eof and fill():
+                    continue
+                break
+            except json.JSONDecodeError as exc:
+                if not eof and fill():
+                    continue
+                raise UnreadableFile(
+                    f"{source.path}: entry {number} is not valid JSON ({exc.msg})"
+                ) from None
+        pos = end
+        yield number, value
+
+
+# --- Field helpers shared by the readers -------------------------------------------------------
+
+
+def text(value, *, what: str, limit: int = 100_000) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"{what} is not a string")
+    # Keep LaTeX and markup as given (rendering escapes it), but fold whitespace runs.
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise RecordError(f"{what} is longer than {limit} characters")
+    return value
+
+
+def string_list(value, *, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RecordError(f"{what} is not a list of strings")
+    return [" ".join(v.split()) for v in value if v.strip()]
+
+
+def parse_date(value, *, what: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{what} is not a date")
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        raise RecordError(f"{what} {value[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def arxiv_id_or_none(value, *, what: str = "arxiv_id") -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{what} is not a string")
+    try:
+        return parse_arxiv_id(value)
+    except InvalidIdentifier as exc:
+        raise RecordError(str(exc)) from None
+
+
+def repository(url, *, is_official=False, framework="", stars=None) -> RepositoryRecord:
+    if not isinstance(url, str):
+        raise RecordError("repository url is not a string")
+    try:
+        normalised, owner, name = normalise_repository_url(url)
+    except InvalidIdentifier as exc:
+        raise RecordError(str(exc)) from None
+    if stars is not None and (not isinstance(stars, int) or isinstance(stars, bool) or stars < 0):
+        raise RecordError("repository stars is not a non-negative integer")
+    framework = framework if isinstance(framework, str) else ""
+    return RepositoryRecord(
+        url=normalised,
+        owner=owner,
+        name=name,
+        is_official=bool(is_official),
+        framework="" if framework.lower() == "none" else framework[:40],
+        stars=stars,
+    )
+
+
+def require_title(record: PaperRecord) -> PaperRecord:
+    if not record.title:
+        raise RecordError("no title")
+    return record

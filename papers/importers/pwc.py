@@ -1,0 +1,68 @@
+"""The Papers with Code dumps: papers-with-abstracts.json(.gz) and
+links-between-papers-and-code.json(.gz), each one JSON array of objects."""
+
+from collections.abc import Iterator
+
+from papers.importers.base import (
+    Item,
+    PaperRecord,
+    RecordError,
+    Skip,
+    Source,
+    arxiv_id_or_none,
+    iter_json_array,
+    parse_date,
+    repository,
+    require_title,
+    string_list,
+    text,
+)
+
+
+def read(source: Source) -> Iterator[Item]:
+    for number, entry in iter_json_array(source):
+        location = f"{source.name}: entry {number}"
+        try:
+            if not isinstance(entry, dict):
+                raise RecordError("not a JSON object")
+            if "repo_url" in entry:
+                yield _link(entry, location)
+            else:
+                yield _paper(entry, location)
+        except RecordError as exc:
+            yield Skip(location, str(exc))
+
+
+def _paper(entry: dict, location: str) -> PaperRecord:
+    return require_title(
+        PaperRecord(
+            source="pwc",
+            location=location,
+            title=text(entry.get("title"), what="title", limit=2000),
+            arxiv_id=arxiv_id_or_none(entry.get("arxiv_id")),
+            abstract=text(entry.get("abstract"), what="abstract"),
+            authors=string_list(entry.get("authors"), what="authors"),
+            published_on=parse_date(entry.get("date"), what="date"),
+            abstract_url=text(entry.get("url_abs"), what="url_abs", limit=500),
+            pdf_url=text(entry.get("url_pdf"), what="url_pdf", limit=500),
+        )
+    )
+
+
+def _link(entry: dict, location: str) -> PaperRecord:
+    return require_title(
+        PaperRecord(
+            source="pwc",
+            location=location,
+            links_only=True,
+            title=text(entry.get("paper_title"), what="paper_title", limit=2000),
+            arxiv_id=arxiv_id_or_none(entry.get("paper_arxiv_id"), what="paper_arxiv_id"),
+            repositories=[
+                repository(
+                    entry.get("repo_url"),
+                    is_official=entry.get("is_official", False),
+                    framework=entry.get("framework") or "",
+                )
+            ],
+        )
+    )

@@ -1,0 +1,390 @@
+"""Writes to papers: imports and merges, code links, star counts, editorial actions.
+
+Views, admin actions, commands and tasks call these; none of them writes papers directly.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.text import slugify
+
+from papers import importers
+from papers.identifiers import extract_code_links, normalise_repository_url
+from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
+from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
+
+logger = logging.getLogger(__name__)
+
+# How far each source is trusted for metadata, most first. A record overwrites a paper's
+# fields only when its source ranks at least as high as every source the paper already came
+# from; otherwise it only fills fields that are still empty. So sources imported in any
+# order, or again, converge on one record instead of flip-flopping.
+SOURCE_RANK = {"arxiv": 5, "jsonl": 4, "pwc": 3, "hf": 2, "searchpage": 1}
+METADATA_FIELDS = (
+    "title", "doi", "abstract", "authors", "published_on", "updated_on", "categories",
+    "abstract_url", "pdf_url",
+)  # fmt: skip
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    created_ids: list[int] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.created + self.updated + self.unchanged + len(self.skipped)
+
+    def skip_reasons(self) -> Counter:
+        return Counter(skip.reason for skip in self.skipped)
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": len(self.skipped),
+            "skip_reasons": dict(self.skip_reasons()),
+            "unreadable": self.unreadable,
+            "dry_run": self.dry_run,
+        }
+
+
+# (source, records so far, bytes consumed, file size) after each record.
+ProgressCallback = Callable[[Source, int, int, int], None]
+
+
+def papers_import(
+    *,
+    paths: Iterable[str],
+    fmt: str = "auto",
+    draft: bool = False,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Import every record of every file; a bad record or file is reported and skipped.
+
+    Upserts are idempotent (a second import of the same file changes nothing). New papers
+    are published unless `draft`; an existing paper's status is never changed by an import,
+    so papers the editors hid stay hidden. `dry_run` does all the work and rolls it back.
+    """
+    summary = ImportSummary(dry_run=dry_run)
+    status = Paper.Status.DRAFT if draft else Paper.Status.PUBLISHED
+    with transaction.atomic():
+        for path in _ordered(paths, fmt):
+            try:
+                with Source(path) as source:
+                    count = 0
+                    for item in importers.read(source, fmt):
+                        count += 1
+                        _import_item(item, status=status, summary=summary)
+                        if progress:
+                            progress(source, count, source.position, source.size)
+            except importers.UnreadableFile as exc:
+                summary.unreadable.append(str(exc))
+                logger.warning("import: %s", exc)
+        if dry_run:
+            transaction.set_rollback(True)
+    return summary
+
+
+def _ordered(paths: Iterable[str], fmt: str) -> list[str]:
+    # The Papers with Code links dump refers to papers the papers dump creates: read it last.
+    return sorted(paths, key=lambda p: "links" in str(p).rsplit("/", 1)[-1].lower())
+
+
+def _import_item(item, *, status: str, summary: ImportSummary) -> None:
+    if isinstance(item, Skip):
+        summary.skipped.append(item)
+        return
+    try:
+        with transaction.atomic():
+            paper, outcome = paper_upsert(record=item, status=status)
+    except RecordError as exc:
+        summary.skipped.append(Skip(item.location, str(exc)))
+        return
+    except IntegrityError as exc:
+        summary.skipped.append(Skip(item.location, f"conflicts with a stored record ({exc})"))
+        return
+    setattr(summary, outcome, getattr(summary, outcome) + 1)
+    if outcome == "created":
+        summary.created_ids.append(paper.pk)
+
+
+def paper_upsert(*, record: PaperRecord, status: str = Paper.Status.PUBLISHED):
+    """Create or merge the Paper for `record`; returns (paper, "created"|"updated"|"unchanged").
+
+    One paper is one record: a record matches a stored paper by arXiv id (versions folded)
+    or else by normalised title. Raises RecordError when the record cannot be placed.
+    """
+    title_key = normalise_title(record.title)
+    if not title_key:
+        raise RecordError("the title has no letters or digits")
+    by_id = Paper.objects.filter(arxiv_id=record.arxiv_id).first() if record.arxiv_id else None
+    by_title = Paper.objects.filter(title_key=title_key).first()
+    if by_id and by_title and by_id.pk != by_title.pk:
+        if by_title.arxiv_id:
+            raise RecordError(
+                f"its title is that of arXiv {by_title.arxiv_id}, a different arXiv id"
+            )
+        paper_merge(into=by_id, other=by_title)
+    elif by_title and not by_id and record.arxiv_id and by_title.arxiv_id:
+        raise RecordError(f"its title is that of arXiv {by_title.arxiv_id}, a different arXiv id")
+    paper = by_id or by_title
+
+    if paper is None:
+        if record.links_only:
+            raise RecordError("no paper with this arXiv id or title to link the code to")
+        paper = _paper_create(record=record, status=status)
+        _link_code(paper=paper, record=record)
+        return paper, "created"
+
+    changed = _paper_update(paper=paper, record=record)
+    changed |= _link_code(paper=paper, record=record)
+    return paper, "updated" if changed else "unchanged"
+
+
+def _paper_create(*, record: PaperRecord, status: str) -> Paper:
+    paper = Paper(
+        arxiv_id=record.arxiv_id,
+        status=status,
+        sources=[record.source],
+        **{name: getattr(record, name) for name in METADATA_FIELDS},
+    )
+    paper.slug = _unique_slug(record.title, record.arxiv_id)
+    paper.save()
+    _add_topics(paper=paper, topics=record.topics)
+    return paper
+
+
+def _paper_update(*, paper: Paper, record: PaperRecord) -> bool:
+    changed = []
+    rank = SOURCE_RANK.get(record.source, 0)
+    authoritative = not record.links_only and all(
+        rank >= SOURCE_RANK.get(source, 0) for source in paper.sources
+    )
+    for name in METADATA_FIELDS:
+        new, old = getattr(record, name), getattr(paper, name)
+        if new in (None, "", []) or new == old:
+            continue
+        if authoritative or old in (None, "", []):
+            if name == "title" and normalise_title(new) != paper.title_key:
+                other = Paper.objects.filter(title_key=normalise_title(new)).first()
+                if other and other.pk != paper.pk:
+                    continue  # two stored papers claim the title: keep ours, say nothing
+            setattr(paper, name, new)
+            changed.append(name)
+    if record.arxiv_id and not paper.arxiv_id:
+        paper.arxiv_id = record.arxiv_id
+        changed.append("arxiv_id")
+    if record.source not in paper.sources:
+        paper.sources = [*paper.sources, record.source]
+        changed.append("sources")
+    if changed:
+        paper.save()
+    return bool(changed) | _add_topics(paper=paper, topics=record.topics)
+
+
+def _unique_slug(title: str, arxiv_id: str | None) -> str:
+    base = slugify(title)[:90].strip("-") or "paper"
+    if not Paper.objects.filter(slug=base).exists():
+        return base
+    if arxiv_id:
+        candidate = f"{base}-{slugify(arxiv_id.replace('.', '-'))}"
+        if not Paper.objects.filter(slug=candidate).exists():
+            return candidate
+    taken = set(Paper.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _add_topics(*, paper: Paper, topics: list[tuple[str, str]]) -> bool:
+    if not topics:
+        return False
+    have = set(paper.topics.values_list("slug", flat=True))
+    missing = [(slug, name) for slug, name in topics if slug not in have]
+    for slug, name in missing:
+        topic, _ = Topic.objects.get_or_create(slug=slug, defaults={"name": name})
+        paper.topics.add(topic)
+    return bool(missing)
+
+
+def _link_code(*, paper: Paper, record: PaperRecord) -> bool:
+    repos = list(record.repositories)
+    known = {r.url for r in repos}
+    # Links the authors wrote into the abstract (or arXiv comment) are their own code.
+    for url in extract_code_links(f"{record.abstract} {record.code_text}"):
+        if url not in known:
+            _, owner, name = normalise_repository_url(url)
+            repos.append(RepositoryRecord(url=url, owner=owner, name=name, is_official=True))
+            known.add(url)
+    changed = False
+    for repo in repos:
+        changed |= repository_link(paper=paper, record=repo)
+    if changed:
+        papers_refresh_code_stats(paper_ids=[paper.pk])
+    return changed
+
+
+def repository_link(*, paper: Paper, record: RepositoryRecord) -> bool:
+    """Attach the repository `record` describes to `paper`; True if anything changed."""
+    changed = False
+    repo = Repository.objects.filter(url=record.url).first()
+    if repo is None:
+        repo = Repository.objects.create(
+            url=record.url,
+            owner=record.owner[:100],
+            name=record.name[:100],
+            framework=record.framework,
+            stars=record.stars or 0,
+        )
+        if record.stars is not None:
+            StarSnapshot.objects.create(repository=repo, taken_at=timezone.now(), stars=record.stars)
+        changed = True
+    else:
+        updates = {}
+        if record.framework and not repo.framework:
+            updates["framework"] = record.framework
+        # GitHub's own count wins once fetched; before that, the import's count stands.
+        if record.stars is not None and repo.stars_checked_at is None and repo.stars != record.stars:
+            updates["stars"] = record.stars
+        if updates:
+            Repository.objects.filter(pk=repo.pk).update(**updates)
+            changed = True
+    link, created = PaperRepository.objects.get_or_create(
+        paper=paper, repository=repo, defaults={"is_official": record.is_official}
+    )
+    if created:
+        changed = True
+    elif record.is_official and not link.is_official:
+        PaperRepository.objects.filter(pk=link.pk).update(is_official=True)
+        changed = True
+    return changed
+
+
+def papers_refresh_code_stats(*, paper_ids=None, repository_ids=None) -> int:
+    """Recompute the denormalised `stars` (best repository) and `has_code` in one UPDATE."""
+    papers = Paper.objects.all()
+    if paper_ids is not None:
+        papers = papers.filter(pk__in=paper_ids)
+    if repository_ids is not None:
+        papers = papers.filter(code_links__repository_id__in=repository_ids).distinct()
+    links = PaperRepository.objects.filter(paper=OuterRef("pk"))
+    return Paper.objects.filter(pk__in=papers.values("pk")).update(
+        stars=Coalesce(
+            Subquery(links.order_by("-repository__stars").values("repository__stars")[:1]),
+            Value(0),
+        ),
+        has_code=Exists(links),
+    )
+
+
+def paper_merge(*, into: Paper, other: Paper) -> Paper:
+    """Fold `other` into `into` (the same paper from two sources) and delete `other`."""
+    for name in METADATA_FIELDS:
+        if getattr(into, name) in (None, "", []) and getattr(other, name) not in (None, "", []):
+            setattr(into, name, getattr(other, name))
+    into.arxiv_id = into.arxiv_id or other.arxiv_id
+    into.sources = sorted(set(into.sources) | set(other.sources))
+    into.boost = max(into.boost, other.boost)
+    into.pinned = into.pinned or other.pinned
+    for link in other.code_links.all():
+        PaperRepository.objects.get_or_create(
+            paper=into, repository_id=link.repository_id, defaults={"is_official": link.is_official}
+        )
+    into.topics.add(*other.topics.all())
+    # Delete first: `other` still holds the unique arXiv id and title key `into` may take.
+    other.delete()
+    into.save()
+    papers_refresh_code_stats(paper_ids=[into.pk])
+    logger.info("merged paper %s into %s", other.pk, into.pk)
+    return into
+
+
+# --- Stars -----------------------------------------------------------------------------------
+
+
+def repository_record_stars(
+    *, repository: Repository, stars: int, taken_at: datetime, etag: str = ""
+) -> StarSnapshot:
+    """Store a fetched star count: a snapshot for the history, the current count on the
+    repository, and the denormalised count on its papers."""
+    snapshot, _ = StarSnapshot.objects.update_or_create(
+        repository=repository, taken_at=taken_at, defaults={"stars": stars}
+    )
+    changed = repository.stars != stars
+    Repository.objects.filter(pk=repository.pk).update(
+        stars=stars, stars_checked_at=taken_at, etag=etag or repository.etag
+    )
+    repository.stars, repository.stars_checked_at = stars, taken_at
+    repository.etag = etag or repository.etag
+    if changed:
+        papers_refresh_code_stats(repository_ids=[repository.pk])
+    return snapshot
+
+
+# --- Editorial actions ---------------------------------------------------------------------------
+
+
+def papers_set_status(*, papers: QuerySet, status: str) -> int:
+    if status not in Paper.Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    count = papers.exclude(status=status).update(status=status, updated_at=timezone.now())
+    if count:
+        _recompute_soon()
+    return count
+
+
+def papers_pin(*, papers: QuerySet, until: datetime | None = None) -> int:
+    """Pin to the top of every trending window, until `until` (None: until unpinned)."""
+    count = papers.update(pinned=True, boost_until=until, updated_at=timezone.now())
+    _recompute_soon()
+    return count
+
+
+def papers_unpin(*, papers: QuerySet) -> int:
+    count = papers.filter(pinned=True).update(pinned=False, updated_at=timezone.now())
+    if count:
+        _recompute_soon()
+    return count
+
+
+def _recompute_soon():
+    # Editors expect to see a pin or a publish on the site now, not at the next hourly run.
+    from papers.tasks import recompute_trending
+
+    recompute_trending.delay_on_commit()
+
+
+# --- Add by arXiv id ---------------------------------------------------------------------------------
+
+
+def papers_add_by_arxiv_ids(*, ids: list[str], client=None) -> ImportSummary:
+    """Fetch `ids` from the arXiv API and create them as drafts (editors publish them)."""
+    from papers.fetchers.arxiv import ArxivClient
+
+    client = client or ArxivClient()
+    return papers_import_items(items=client.fetch_ids(ids), status=Paper.Status.DRAFT)
+
+
+def papers_import_items(*, items: Iterable, status: str) -> ImportSummary:
+    """Import records a fetcher produced (PaperRecord or Skip items), one savepoint each."""
+    summary = ImportSummary()
+    with transaction.atomic():
+        for item in items:
+            _import_item(item, status=status, summary=summary)
+    return summary

@@ -1,0 +1,202 @@
+"""The trending score: the formula, its constants, and the set-based recompute.
+
+For each window W (today, this week, this month) and each published paper p:
+
+    score(p, W) = velocity + freshness + editorial
+
+    velocity  = max over p's repositories r of
+                  sum of the star gains d of r observed in W, each weighted 0.5 ** (age_h(d) / H_W)
+                  divided by the window length in hours
+                (stars per hour, as Papers with Code ranked, with recent gains weighing more:
+                a gain observed H_W hours ago counts half)
+    freshness = FRESHNESS_WEIGHT * 0.5 ** (age_h(p) / F_W)
+                (a brand-new paper counts as much as FRESHNESS_WEIGHT stars an hour; age from
+                its publication date, or from when it was added if it has none)
+    editorial = boost + (PIN_SCORE if pinned), while boost_until is empty or in the future
+
+A star gain is the difference between two consecutive snapshots of a repository, counted
+at the time of the later one (so the first snapshot in a window is compared with the last
+one before it). A paper with several repositories takes its best one, so a paper is never
+ranked up for a pile of forks. The "why trending" line shows the raw gain:
+"+412 stars in 24 h", "Pinned by the editors", "Boosted by the editors", "New today".
+
+A paper gets a score in a window when it gained stars there, has an editorial boost or pin,
+or is younger than the window's horizon (so a quiet day still lists the newest papers).
+Everything is one INSERT ... SELECT per recompute: no Python loop over papers.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from papers.cache import bump_trending_version
+from papers.models import Trend, Window
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WindowRule:
+    hours: int  # length of the trailing window
+    half_life_hours: float  # H_W: a star gain this old counts half
+    freshness_half_life_hours: float  # F_W: a paper this old gets half the freshness
+    horizon_hours: int  # papers younger than this are listed even without stars
+    label: str  # in "+412 stars in <label>"
+    new_label: str  # in "New <new_label>"
+
+
+WINDOWS: dict[str, WindowRule] = {
+    Window.TODAY: WindowRule(24, 12, 24, 7 * 24, "24 h", "today"),
+    Window.WEEK: WindowRule(7 * 24, 3 * 24, 3 * 24, 30 * 24, "7 days", "this week"),
+    Window.MONTH: WindowRule(30 * 24, 10 * 24, 10 * 24, 90 * 24, "30 days", "this month"),
+}
+FRESHNESS_WEIGHT = 1.0
+PIN_SCORE = 1_000_000.0
+
+
+def _dialect():
+    """SQL fragments that differ between PostgreSQL and SQLite (hours between timestamps)."""
+    if connection.vendor == "postgresql":
+        return {
+            "snapshot_age": "CAST(EXTRACT(EPOCH FROM (%(now)s - taken_at)) / 3600.0 AS DOUBLE PRECISION)",
+            "paper_age": (
+                "GREATEST(0, CAST(EXTRACT(EPOCH FROM (%(now)s - COALESCE("
+                "CAST(p.published_on AS timestamp) AT TIME ZONE 'UTC', p.created_at)))"
+                " / 3600.0 AS DOUBLE PRECISION))"
+            ),
+        }
+    return {
+        "snapshot_age": "(julianday(%(now)s) - julianday(taken_at)) * 24.0",
+        "paper_age": (
+            "MAX(0, (julianday(%(now)s) - julianday(COALESCE(p.published_on, p.created_at)))"
+            " * 24.0)"
+        ),
+    }
+
+
+def _windows_values() -> str:
+    # Our own constants, not input: formatted into the statement so both databases see
+    # typed literals in the VALUES list.
+    rows = []
+    for name, rule in WINDOWS.items():
+        rows.append(
+            f"('{name}', CAST({rule.hours} AS DOUBLE PRECISION), "
+            f"CAST({rule.half_life_hours} AS DOUBLE PRECISION), "
+            f"CAST({rule.freshness_half_life_hours} AS DOUBLE PRECISION), "
+            f"CAST({rule.horizon_hours} AS DOUBLE PRECISION), '{rule.label}', '{rule.new_label}')"
+        )
+    return ",\n        ".join(rows)
+
+
+RECOMPUTE_SQL = """
+WITH
+windows (wname, hours, half_life, fresh_half_life, horizon, label, new_label) AS (
+    VALUES
+        {windows}
+),
+anchors AS (
+    -- the last snapshot before the longest window, so its first gain has a baseline
+    SELECT repository_id, MAX(taken_at) AS taken_at
+    FROM papers_starsnapshot WHERE taken_at <= %(start)s
+    GROUP BY repository_id
+),
+snaps AS (
+    SELECT repository_id, taken_at, stars FROM papers_starsnapshot
+    WHERE taken_at > %(start)s AND taken_at <= %(now)s
+    UNION ALL
+    SELECT s.repository_id, s.taken_at, s.stars
+    FROM papers_starsnapshot s
+    JOIN anchors a ON a.repository_id = s.repository_id AND a.taken_at = s.taken_at
+),
+deltas AS (
+    SELECT repository_id, {snapshot_age} AS age,
+           stars - LAG(stars) OVER (PARTITION BY repository_id ORDER BY taken_at) AS delta
+    FROM snaps
+),
+repo_gain AS (
+    SELECT d.repository_id, w.wname,
+           SUM(d.delta) AS gained,
+           SUM(d.delta * POWER(0.5, d.age / w.half_life)) / w.hours AS velocity
+    FROM deltas d JOIN windows w ON d.age < w.hours
+    WHERE d.delta IS NOT NULL AND d.delta <> 0
+    GROUP BY d.repository_id, w.wname, w.hours
+),
+paper_gain AS (
+    SELECT pr.paper_id, g.wname, MAX(g.gained) AS gained, MAX(g.velocity) AS velocity
+    FROM repo_gain g JOIN papers_paperrepository pr ON pr.repository_id = g.repository_id
+    GROUP BY pr.paper_id, g.wname
+),
+scored AS (
+    SELECT p.id AS paper_id, w.wname, w.hours, w.label, w.new_label,
+           COALESCE(g.gained, 0) AS gained,
+           COALESCE(g.velocity, 0) AS velocity,
+           {paper_age} AS paper_age, w.fresh_half_life,
+           CASE WHEN p.published_on IS NULL THEN 0 ELSE 1 END AS dated,
+           CASE WHEN p.boost_until IS NULL OR p.boost_until > %(now)s THEN 1 ELSE 0 END AS on_air,
+           p.boost, CASE WHEN p.pinned THEN 1 ELSE 0 END AS pinned
+    FROM papers_paper p
+    CROSS JOIN windows w
+    LEFT JOIN paper_gain g ON g.paper_id = p.id AND g.wname = w.wname
+    WHERE p.status = 'published'
+      AND (g.paper_id IS NOT NULL OR p.pinned OR p.boost <> 0 OR {paper_age} < w.horizon)
+),
+explained AS (
+    SELECT s.*,
+           '+' || CAST(gained AS TEXT)
+               || CASE WHEN gained = 1 THEN ' star in ' ELSE ' stars in ' END || label AS stars_text
+    FROM scored s
+)
+INSERT INTO papers_trend (paper_id, "window", score, stars_gained, reason, computed_at)
+SELECT paper_id, wname,
+       velocity
+       + {freshness_weight} * POWER(0.5, paper_age / fresh_half_life)
+       + on_air * (boost + pinned * {pin_score}),
+       gained,
+       CASE
+         WHEN on_air = 1 AND pinned = 1 THEN 'Pinned by the editors'
+              || CASE WHEN gained > 0 THEN ' · ' || stars_text ELSE '' END
+         WHEN gained > 0 THEN stars_text
+              || CASE WHEN on_air = 1 AND boost > 0 THEN ' · boosted by the editors' ELSE '' END
+         WHEN on_air = 1 AND boost > 0 THEN 'Boosted by the editors'
+         WHEN paper_age < hours THEN
+              CASE WHEN dated = 1 THEN 'New ' ELSE 'Added ' END || new_label
+         WHEN dated = 1 THEN 'Published ' || CAST(CAST(paper_age / 24 AS INTEGER) AS TEXT) || ' days ago'
+         ELSE 'Added ' || CAST(CAST(paper_age / 24 AS INTEGER) AS TEXT) || ' days ago'
+       END,
+       %(now)s
+FROM explained
+"""
+
+
+def recompute_sql() -> str:
+    return RECOMPUTE_SQL.format(
+        windows=_windows_values(),
+        freshness_weight=repr(FRESHNESS_WEIGHT),
+        pin_score=repr(PIN_SCORE),
+        **_dialect(),
+    )
+
+
+def trending_recompute(*, now: datetime | None = None) -> dict[str, int]:
+    """Replace every stored Trend by a fresh computation; returns rows per window.
+
+    Readers see the old scores until the new ones are committed (one transaction), then
+    every page cached from the old scores is invalidated.
+    """
+    now = now or timezone.now()
+    start = now - timedelta(hours=max(rule.hours for rule in WINDOWS.values()))
+    ops = connection.ops
+    params = {
+        "now": ops.adapt_datetimefield_value(now),
+        "start": ops.adapt_datetimefield_value(start),
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM papers_trend")
+        cursor.execute(recompute_sql(), params)
+    counts = {name: Trend.objects.filter(window=name).count() for name in WINDOWS}
+    bump_trending_version()
+    logger.info("trending recomputed: %s", counts)
+    return counts
