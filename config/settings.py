@@ -226,6 +226,18 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # Every ANYMAIL_<KEY> variable becomes ANYMAIL["<KEY>"], so any ESP is configured by values.
 ANYMAIL = env_prefixed("ANYMAIL_")
 
+# --- Digests -------------------------------------------------------------------------------
+# Subscribers per fan-out task (and per ESP batch call; Postmark's batch limit is 500).
+DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 500, minimum=1)
+# Papers an edition keeps from the trending ranking; each reader's filters pick from these.
+DIGEST_CANDIDATES = env_int("DIGEST_CANDIDATES", 100, minimum=1)
+# Retries of a chunk on transient ESP errors (timeouts, 5xx, 429), with backoff and jitter.
+DIGEST_MAX_RETRIES = env_int("DIGEST_MAX_RETRIES", 5, minimum=0)
+# Batch sends (one API call per chunk) when the ESP merges per-recipient links itself.
+DIGEST_BATCH_SEND = env_bool("DIGEST_BATCH_SEND", True)
+# Merge-field syntax of an ESP other than Postmark's Bulk API, e.g. "%recipient.{name}%".
+DIGEST_MERGE_FIELD_FORMAT = env_str("DIGEST_MERGE_FIELD_FORMAT", "")
+
 # --- Accounts (django-allauth) ---------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -239,18 +251,6 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if _HTTPS else "http"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
-# --- Digests -------------------------------------------------------------------------------
-# Subscribers per fan-out task (and per ESP batch call; Postmark's batch limit is 500).
-DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 500, minimum=1)
-# Papers an edition keeps from the trending ranking; each reader's filters pick from these.
-DIGEST_CANDIDATES = env_int("DIGEST_CANDIDATES", 100, minimum=1)
-# Retries of a chunk on transient ESP errors (timeouts, 5xx, 429), with backoff and jitter.
-DIGEST_MAX_RETRIES = env_int("DIGEST_MAX_RETRIES", 5, minimum=0)
-# Batch sends (one API call per chunk) when the ESP merges per-recipient links itself.
-DIGEST_BATCH_SEND = env_bool("DIGEST_BATCH_SEND", True)
-# Merge-field syntax of an ESP other than Postmark's Bulk API, e.g. "%recipient.{name}%".
-DIGEST_MERGE_FIELD_FORMAT = env_str("DIGEST_MERGE_FIELD_FORMAT", "")
-
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 

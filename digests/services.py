@@ -145,12 +145,13 @@ def digest_fan_out(*, edition: Edition, subscribers, enqueue) -> int:
         Delivery.objects.bulk_create(
             [Delivery(edition=edition, subscriber_id=pk) for pk in ids], ignore_conflicts=True
         )
+        if not total:
+            # Later hours add readers in other time zones to an edition already sent.
+            Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENT).update(
+                status=Edition.Status.SENDING
+            )
         enqueue(edition.pk, ids)
         total += len(ids)
-    if total:
-        Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENT).update(
-            status=Edition.Status.SENDING
-        )
     return total
 
 
@@ -206,6 +207,7 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
     result = ChunkResult()
     claimed = _claim(edition=edition, subscriber_ids=subscriber_ids)
     if not claimed:
+        edition_finish_if_done(edition=edition)  # a rerun may be what completes it
         return result
     now = timezone.now()
     candidates = selection.edition_candidates(edition)

@@ -51,7 +51,10 @@ def sent_payloads(mock, path="/email") -> list[dict]:
 def make_trending(count: int, *, window=Window.TODAY, code=True, **fields) -> list:
     """`count` published papers ranked on `window`, best first, each with a repository."""
     papers = []
+    base_title = fields.pop("title", None)
     for rank in range(count):
+        if base_title:
+            fields["title"] = f"{base_title} {rank}"  # titles are unique once normalised
         paper = PaperFactory(**fields)
         if code:
             PaperRepositoryFactory(paper=paper, repository__stars=100 + rank)
@@ -92,3 +95,15 @@ def send_to(edition, *subscribers, connection=None):
         enqueue=run,
     )
     return total
+
+
+def run_like_a_broker(task, *args) -> object:
+    """Run `task` eagerly, and again each time it asks for a retry, as a worker would."""
+    from celery.exceptions import Retry
+
+    retries = 0
+    while True:
+        try:
+            return task.apply(args=args, retries=retries).get()
+        except Retry:
+            retries += 1
