@@ -7,6 +7,8 @@ from subscriptions import services
 
 # Header names of the address column in common exports (Mailchimp, listmonk, Buttondown...).
 EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "email_address", "mail"}
+# Rows another tool marks as having left: importing them would resubscribe people.
+LEFT_STATUSES = {"unsubscribed", "blocklisted", "blacklisted", "cleaned", "bounced", "disabled"}
 PROGRESS_EVERY = 1000
 
 
@@ -37,10 +39,14 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         source = f"import: {source or file.name}"
+        report = services.ImportReport()
         with handle:
             try:
-                report = services.subscribers_import(
-                    rows=self._progress(_rows(handle)), confirmed=confirmed, source=source
+                services.subscribers_import(
+                    rows=self._progress(_rows(handle, report)),
+                    confirmed=confirmed,
+                    source=source,
+                    report=report,
                 )
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise CommandError(f"{file} is not a readable UTF-8 CSV file: {exc}") from None
@@ -65,8 +71,9 @@ class Command(BaseCommand):
         )
 
 
-def _rows(handle):
-    """(line number, address) pairs from a CSV file with or without a header row."""
+def _rows(handle, report):
+    """(line number, address) pairs from a CSV file with or without a header row; rows
+    whose status column says the person left go to the report's bad rows instead."""
     reader = csv.reader(handle)
     first = next(reader, None)
     if first is None:
@@ -82,7 +89,15 @@ def _rows(handle):
                 f"no e-mail column found; the header row is {first!r}. Name the column "
                 "'email' or 'Email Address'."
             )
+    status = names.index("status") if "status" in names else None
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # blank lines are not rows
+        if (
+            status is not None
+            and status < len(row)
+            and row[status].strip().lower() in (LEFT_STATUSES)
+        ):
+            report.bad_rows.append((reader.line_num, f"status is {row[status].strip()!r}"))
+            continue
         yield reader.line_num, row[column] if column < len(row) else ""

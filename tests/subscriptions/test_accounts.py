@@ -1,0 +1,233 @@
+import datetime
+import json
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.contrib.auth import get_user_model
+
+from subscriptions.models import ConsentRecord, Subscriber
+from tests.factories import SubscriberFactory, TopicFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a long enough passphrase 42"
+
+
+def _sign_up(client, email):
+    return client.post(
+        "/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+
+
+def _verify(client, message):
+    path = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", message.body).group(1)
+    return client.post(path)
+
+
+@pytest.fixture
+def verified_user():
+    user = UserFactory(email="ada@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def test_signing_up_needs_only_an_email_and_a_verification(client, outbox):
+    response = _sign_up(client, "Ada@Example.org")
+
+    assert response.status_code == 302
+    user = get_user_model().objects.get()
+    assert user.email.lower() == "ada@example.org"
+    assert not EmailAddress.objects.get().verified
+    # Mandatory verification: not signed in until the link is used.
+    assert "_auth_user_id" not in client.session
+    assert len(outbox) == 1
+    assert "/accounts/confirm-email/" in outbox[0].body
+
+
+def test_verifying_links_an_existing_email_only_subscription(client, outbox):
+    subscriber = SubscriberFactory(email="ada@example.org", status=Subscriber.Status.PENDING)
+    _sign_up(client, "ada@example.org")
+
+    _verify(client, outbox[-1])
+
+    subscriber.refresh_from_db()
+    user = get_user_model().objects.get()
+    assert subscriber.user == user
+    # The verified address proves the mailbox: the pending opt-in is confirmed.
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+    assert subscriber.consents.get().source == "account e-mail verification"
+
+
+def test_an_unverified_sign_up_does_not_claim_a_subscription(client):
+    subscriber = SubscriberFactory(email="ada@example.org")
+
+    _sign_up(client, "ada@example.org")
+
+    subscriber.refresh_from_db()
+    assert subscriber.user is None
+
+
+def test_linking_keeps_an_unsubscribe(client, outbox):
+    subscriber = SubscriberFactory(email="ada@example.org", status=Subscriber.Status.UNSUBSCRIBED)
+    _sign_up(client, "ada@example.org")
+
+    _verify(client, outbox[-1])
+
+    subscriber.refresh_from_db()
+    assert subscriber.user is not None
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_sign_up_does_not_reveal_existing_accounts(client, outbox, verified_user):
+    response = _sign_up(client, "ada@example.org")
+
+    # allauth's enumeration prevention: same redirect, the owner gets a notice instead.
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert get_user_model().objects.count() == 1
+
+
+def test_login_by_code(client, outbox, verified_user):
+    client.post("/accounts/login/code/", {"email": "ada@example.org"})
+    code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", outbox[-1].body, re.M).group(1)
+
+    response = client.post("/accounts/login/code/confirm/", {"code": code})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(verified_user.pk)
+
+
+def test_login_by_password(client, verified_user):
+    verified_user.set_password(PASSWORD)
+    verified_user.save()
+
+    client.post("/accounts/login/", {"login": "ada@example.org", "password": PASSWORD})
+
+    assert client.session["_auth_user_id"] == str(verified_user.pk)
+
+
+def test_password_reset_sends_a_link(client, outbox, verified_user):
+    response = client.post("/accounts/password/reset/", {"email": "ada@example.org"})
+
+    assert response.status_code == 302
+    assert "/accounts/password/reset/key/" in outbox[-1].body
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/accounts/login/", "/accounts/signup/", "/accounts/login/code/", "/accounts/password/reset/"],
+)
+def test_allauth_pages_use_the_site_layout(client, path):
+    body = client.get(path).content.decode()
+
+    assert 'class="site-header"' in body
+    assert "subscriptions/account" in body  # the account pages' stylesheet
+    assert 'class="form"' in body
+    assert 'class="field' in body
+    assert "<strong>Menu:</strong>" not in body  # allauth's bare default layout
+
+
+def test_a_signed_in_user_without_subscription_can_subscribe_in_one_click(client, verified_user):
+    client.force_login(verified_user)
+    assert "not subscribed yet" in client.get("/accounts/preferences/").content.decode()
+
+    client.post("/accounts/subscribe/", {"timezone": "Asia/Tokyo"})
+
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.email, subscriber.user) == ("ada@example.org", verified_user)
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+    assert subscriber.timezone == "Asia/Tokyo"
+    assert set(subscriber.consents.values_list("kind", flat=True)) == {
+        ConsentRecord.Kind.OPT_IN,
+        ConsentRecord.Kind.CONFIRM,
+    }
+
+
+def test_the_data_export_holds_everything(client, verified_user):
+    subscriber = SubscriberFactory(
+        email="ada@example.org", user=verified_user, keywords_include=["diffusion"]
+    )
+    subscriber.topics.add(TopicFactory(slug="robotics"))
+    ConsentRecord.objects.create(
+        subscriber=subscriber, kind="opt_in", source="/", ip_address="192.0.2.5"
+    )
+    client.force_login(verified_user)
+
+    response = client.get("/accounts/data/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["account"]["email"] == "ada@example.org"
+    assert data["account"]["email_addresses"] == [
+        {"email": "ada@example.org", "verified": True, "primary": True}
+    ]
+    subscription = data["subscription"]
+    assert subscription["email"] == "ada@example.org"
+    assert subscription["status"] == "confirmed"
+    assert subscription["keywords_include"] == ["diffusion"]
+    assert subscription["topics"] == ["robotics"]
+    assert subscription["consents"][0]["ip_address"] == "192.0.2.5"
+    assert "confirm_nonce" not in subscription
+
+
+def test_the_data_export_needs_a_login(client):
+    assert client.get("/accounts/data/").status_code == 302
+
+
+def test_deleting_the_account_removes_the_person(client, verified_user):
+    subscriber = SubscriberFactory(email="ada@example.org", user=verified_user)
+    ConsentRecord.objects.create(subscriber=subscriber, kind="opt_in", ip_address="192.0.2.5")
+    other = SubscriberFactory(email="other@example.org")
+    client.force_login(verified_user)
+
+    response = client.post("/accounts/delete/", {"email": "ADA@example.org"})
+
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=verified_user.pk).exists()
+    assert not EmailAddress.objects.exists()
+    assert list(Subscriber.objects.all()) == [other]
+    assert not ConsentRecord.objects.exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_deletion_keeps_anonymous_delivery_counts(client, verified_user):
+    try:
+        Delivery = apps.get_model("digests", "Delivery")
+        Edition = apps.get_model("digests", "Edition")
+    except LookupError:
+        pytest.skip("the digests app has no Delivery model yet")
+    subscriber = SubscriberFactory(email="ada@example.org", user=verified_user)
+    edition = Edition.objects.create(date=datetime.date(2026, 3, 1))
+    delivery = Delivery.objects.create(edition=edition, subscriber=subscriber, status="sent")
+    client.force_login(verified_user)
+    exported = json.loads(client.get("/accounts/data/").content)
+    assert [d["edition"] for d in exported["subscription"]["deliveries"]] == [edition.pk]
+
+    client.post("/accounts/delete/", {"email": "ada@example.org"})
+
+    delivery.refresh_from_db()
+    assert delivery.subscriber is None
+    assert Delivery.objects.filter(edition=edition, status="sent").count() == 1
+
+
+def test_deletion_needs_the_address_typed(client, verified_user):
+    SubscriberFactory(email="ada@example.org", user=verified_user)
+    client.force_login(verified_user)
+
+    response = client.post("/accounts/delete/", {"email": "someone@example.org"})
+
+    assert response.status_code == 400
+    assert "not the address of this account" in response.content.decode()
+    assert Subscriber.objects.exists()
+    assert get_user_model().objects.exists()
+
+
+def test_deletion_is_not_a_get(client, verified_user):
+    client.force_login(verified_user)
+
+    assert client.get("/accounts/delete/").status_code == 200
+    assert get_user_model().objects.exists()

@@ -1,0 +1,161 @@
+import datetime
+
+import pytest
+import time_machine
+from django.core import signing
+from django.utils import timezone
+
+from subscriptions import tokens
+from subscriptions.models import ConsentRecord, Subscriber
+from tests.factories import SubscriberFactory
+from tests.subscriptions.conftest import link_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _path(url, settings):
+    return url.removeprefix(settings.SITE_URL)
+
+
+@pytest.fixture
+def confirm_path(subscribe, outbox, settings):
+    subscribe("ada@example.org")
+    return _path(link_in(outbox[-1], "/confirm/"), settings)
+
+
+def test_a_get_of_the_link_asks_and_changes_nothing(client, confirm_path):
+    response = client.get(confirm_path)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Confirm your subscription" in body
+    assert "ada@example.org" in body
+    assert 'method="post"' in body
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+def test_posting_the_link_confirms_and_records_consent(client, confirm_path):
+    response = client.post(
+        confirm_path, REMOTE_ADDR="198.51.100.4", HTTP_USER_AGENT="Mozilla/5.0 (phone)"
+    )
+
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+    assert subscriber.confirmed_at is not None
+    assert response.status_code == 302
+    assert response["Location"].startswith("/preferences/")
+    consent = subscriber.consents.get(kind=ConsentRecord.Kind.CONFIRM)
+    assert consent.ip_address == "198.51.100.4"
+    assert consent.user_agent == "Mozilla/5.0 (phone)"
+    assert consent.source == "confirmation link"
+    assert "You&#x27;re subscribed" in client.get(response["Location"]).content.decode()
+
+
+def test_a_replayed_link_changes_nothing(client, confirm_path):
+    client.post(confirm_path)
+    confirmed_at = Subscriber.objects.get().confirmed_at
+
+    response = client.post(confirm_path)
+
+    assert response.status_code == 200
+    assert "already subscribed" in response.content.decode()
+    assert Subscriber.objects.get().confirmed_at == confirmed_at
+    assert ConsentRecord.objects.filter(kind=ConsentRecord.Kind.CONFIRM).count() == 1
+
+
+def test_a_used_link_cannot_undo_a_later_unsubscribe(client, confirm_path):
+    client.post(confirm_path)
+    subscriber = Subscriber.objects.get()
+    client.post(_unsubscribe_path(subscriber), {"List-Unsubscribe": "One-Click"})
+
+    response = client.post(confirm_path)
+
+    assert response.status_code == 410
+    assert "already been used" in response.content.decode()
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_only_the_newest_link_works(client, subscribe, outbox, settings):
+    subscribe("ada@example.org")
+    older = _path(link_in(outbox[-1], "/confirm/"), settings)
+    subscribe("ada@example.org")
+    newer = _path(link_in(outbox[-1], "/confirm/"), settings)
+
+    assert client.post(older).status_code == 410
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+    assert client.post(newer).status_code == 302
+    assert Subscriber.objects.get().status == Subscriber.Status.CONFIRMED
+
+
+def test_an_expired_link_offers_a_new_one_and_changes_nothing(client, confirm_path):
+    later = timezone.now() + datetime.timedelta(days=7, minutes=1)
+    with time_machine.travel(later, tick=False):
+        get = client.get(confirm_path)
+        post = client.post(confirm_path)
+
+    for response in (get, post):
+        assert response.status_code == 410
+        body = response.content.decode()
+        assert "This link has expired" in body
+        assert 'value="ada@example.org"' in body  # the new-link form is pre-filled
+        assert "Send me a new link" in body
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+def test_a_link_still_works_just_before_it_expires(client, confirm_path):
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=6, hours=23), tick=False):
+        client.post(confirm_path)
+
+    assert Subscriber.objects.get().status == Subscriber.Status.CONFIRMED
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token[:-3],  # truncated by a mail client
+        lambda token: token[:-1] + ("A" if token[-1] != "A" else "B"),  # tampered signature
+        lambda token: "garbage",
+    ],
+)
+def test_a_tampered_link_is_refused_and_changes_nothing(client, confirm_path, mangle):
+    token = confirm_path.split("/")[2]
+
+    response = client.post(f"/confirm/{mangle(token)}/")
+
+    assert response.status_code == 400
+    assert "This link is not valid" in response.content.decode()
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+def test_a_token_forged_for_another_subscriber_is_refused(client, confirm_path):
+    victim = SubscriberFactory(email="victim@example.org", status=Subscriber.Status.PENDING)
+    victim.confirm_nonce = "abc"
+    victim.save()
+    # Right payload, wrong key: what an attacker without SECRET_KEY can produce.
+    forged = signing.dumps(
+        [victim.pk, victim.email, "abc"], key="guess", salt=tokens.CONFIRM, compress=True
+    )
+
+    assert client.post(f"/confirm/{forged}/").status_code == 400
+    victim.refresh_from_db()
+    assert victim.status == Subscriber.Status.PENDING
+
+
+def test_a_token_for_another_purpose_is_refused(client):
+    subscriber = SubscriberFactory(status=Subscriber.Status.PENDING, confirm_nonce="abc")
+    manage_token = tokens.make_token(subscriber, tokens.MANAGE)
+
+    assert client.post(f"/confirm/{manage_token}/").status_code == 400
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+def test_a_token_for_a_deleted_and_reused_address_is_refused(client):
+    subscriber = SubscriberFactory(status=Subscriber.Status.PENDING, confirm_nonce="abc")
+    token = tokens.make_token(subscriber, tokens.CONFIRM)
+    Subscriber.objects.filter(pk=subscriber.pk).update(email="someone-else@example.org")
+
+    assert client.post(f"/confirm/{token}/").status_code == 400
+
+
+def _unsubscribe_path(subscriber):
+    return f"/unsubscribe/{tokens.make_token(subscriber, tokens.UNSUBSCRIBE)}/"
