@@ -21,7 +21,9 @@ def _choose(subscriber, edition):
         edition=edition, subscriber_ids=[subscriber.pk], paper_ids=[c.paper_id for c in candidates]
     )
     return selection.choose_papers(
-        subscriber, candidates=candidates, topic_ids=topics[subscriber.pk],
+        subscriber,
+        candidates=candidates,
+        topic_ids=topics[subscriber.pk],
         seen=seen.get(subscriber.pk, set()),
     )
 
@@ -55,7 +57,9 @@ def test_it_applies_keywords_in_and_out_and_only_with_code():
     from papers.models import Trend
 
     for rank, paper in enumerate([diffusion, noisy, nocode]):
-        Trend.objects.create(paper=paper, window="today", score=10 - rank, computed_at=timezone.now())
+        Trend.objects.create(
+            paper=paper, window="today", score=10 - rank, computed_at=timezone.now()
+        )
     diffusion.has_code = noisy.has_code = True
     diffusion.save()
     noisy.save()

@@ -49,7 +49,10 @@ def _header(payload, name):
 
 def test_it_sends_each_reader_their_own_links_and_headers_through_postmark(postmark, edition):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
-    ada, bob = SubscriberFactory(email="ada@example.org"), SubscriberFactory(email="bob@example.org")
+    ada, bob = (
+        SubscriberFactory(email="ada@example.org"),
+        SubscriberFactory(email="bob@example.org"),
+    )
 
     result = send_to(edition, ada, bob)
 
@@ -68,7 +71,9 @@ def test_it_sends_each_reader_their_own_links_and_headers_through_postmark(postm
     assert ada_mail["Tag"] == "digest-daily"
     delivery = Delivery.objects.get(subscriber=ada)
     assert ada_mail["Metadata"] == {
-        "edition_id": str(edition.pk), "subscriber_id": str(ada.pk), "delivery_id": str(delivery.pk)
+        "edition_id": str(edition.pk),
+        "subscriber_id": str(ada.pk),
+        "delivery_id": str(delivery.pk),
     }
     assert ada_mail["TrackOpens"] is True
     assert delivery.status == "sent" and delivery.esp_message_id
@@ -126,11 +131,14 @@ def test_it_batches_one_call_per_distinct_digest_on_the_bulk_api(bulk, edition):
     for reader in readers:
         message = by_to[reader.email]
         link = message["TemplateModel"]["unsubscribe_url"]
-        assert read_token(link.rstrip("/").rsplit("/", 1)[1], UNSUBSCRIBE).subscriber_id == reader.pk
-        assert message["Headers"] == [{"Name": "List-Id", "Value": mock.ANY},
-                                      {"Name": "List-Unsubscribe-Post",
-                                       "Value": "List-Unsubscribe=One-Click"},
-                                      {"Name": "List-Unsubscribe", "Value": f"<{link}>"}]
+        assert (
+            read_token(link.rstrip("/").rsplit("/", 1)[1], UNSUBSCRIBE).subscriber_id == reader.pk
+        )
+        assert message["Headers"] == [
+            {"Name": "List-Id", "Value": mock.ANY},
+            {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+            {"Name": "List-Unsubscribe", "Value": f"<{link}>"},
+        ]
         delivery = Delivery.objects.get(subscriber=reader)
         assert message["Metadata"]["delivery_id"] == str(delivery.pk)
         assert delivery.esp_message_id == message["Metadata"]["anymail_id"]
@@ -208,7 +216,8 @@ def test_it_retries_a_failing_esp_and_sends_once_it_recovers(postmark, edition):
         return postmark_ok(request)
 
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=flaky)
-    readers = [SubscriberFactory(), SubscriberFactory()]
+    SubscriberFactory()
+    SubscriberFactory()
     from digests.services import digest_fan_out
 
     with mock.patch("digests.services.backoff_seconds", return_value=0) as backoff:
@@ -223,7 +232,9 @@ def test_it_retries_a_failing_esp_and_sends_once_it_recovers(postmark, edition):
 
 
 def test_it_marks_the_chunk_failed_when_the_esp_stays_down(postmark, edition, settings):
-    postmark.add("POST", f"{POSTMARK}/email", json=recorded("postmark_server_error.json"), status=500)
+    postmark.add(
+        "POST", f"{POSTMARK}/email", json=recorded("postmark_server_error.json"), status=500
+    )
     SubscriberFactory()
     from digests.services import digest_fan_out
 

@@ -1,0 +1,41 @@
+import time
+
+import pytest
+from django.utils import timezone
+
+from digests.models import Delivery, Edition
+from digests.tasks import send_due_digests
+from tests.digests.conftest import POSTMARK, make_trending, postmark_ok, sent_payloads
+from tests.factories import SubscriberFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_for(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_it_sends_an_edition_end_to_end_on_a_real_worker(postmark, celery_worker):
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    make_trending(5, title="Worker paper")
+    hour = timezone.now().hour
+    # Two readers an hour apart: whichever hour the beat task sees, exactly one is due.
+    SubscriberFactory(delivery_hour=hour, email="now@example.org")
+    SubscriberFactory(delivery_hour=(hour + 1) % 24, email="next@example.org")
+
+    result = send_due_digests.delay().get(timeout=30)
+
+    assert result["due"] == 1
+    assert _wait_for(lambda: Delivery.objects.filter(status="sent").count() == 1)
+    assert _wait_for(lambda: Edition.objects.filter(status=Edition.Status.SENT).exists())
+    mails = sent_payloads(postmark)
+    assert len(mails) == 1 and mails[0]["Subject"].endswith("Worker paper 0")
+    # A second beat in the same hour finds everything already claimed.
+    assert send_due_digests.delay().get(timeout=30)["due"] == 1
+    time.sleep(1)
+    assert len(sent_payloads(postmark)) == 1
