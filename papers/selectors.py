@@ -68,7 +68,9 @@ def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
         )
     if len(related) < limit:
         seen = [p.pk for p in related]
-        related += list(others.exclude(pk__in=seen).similar_titles(paper.title)[: limit - len(related)])
+        related += list(
+            others.exclude(pk__in=seen).similar_titles(paper.title)[: limit - len(related)]
+        )
     return related
 
 

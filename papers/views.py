@@ -8,12 +8,15 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from papers import selectors
-from papers.cache import trending_version
+from papers.cache import cache_page_for_visitors, trending_version
 from papers.models import Paper, PaperRepository, Topic, Window
 from papers.search import MAX_QUERY_LENGTH, clean_query
 
-# Cached fragments live this long at most; a trending recompute retires them sooner.
+# Cached pages and fragments live this long at most; a trending recompute retires them
+# sooner. Paper pages are kept shorter as whole pages: an edit or a hidden paper shows
+# within two minutes (their fragments are also keyed on the paper's updated_at).
 FRAGMENT_SECONDS = 600
+PAPER_PAGE_SECONDS = 120
 MAX_PAGE = 500
 
 
@@ -38,6 +41,7 @@ def _tabs(window: str) -> list[dict]:
 
 
 @require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS)
 def home(request):
     window = _window(request)
     return render(
@@ -56,6 +60,7 @@ def home(request):
 
 
 @require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS)
 def latest(request):
     page = _page_number(request)
     return render(
@@ -72,6 +77,7 @@ def latest(request):
 
 
 @require_safe
+@cache_page_for_visitors(PAPER_PAGE_SECONDS)
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper.objects.published().defer("search_vector"), slug=slug)
     code_links = PaperRepository.objects.filter(paper=paper).select_related("repository")
@@ -90,6 +96,7 @@ def paper_detail(request, slug):
 
 
 @require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS)
 def topic_list(request):
     return render(
         request,
@@ -103,6 +110,7 @@ def topic_list(request):
 
 
 @require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS)
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     window = _window(request)

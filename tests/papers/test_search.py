@@ -138,8 +138,20 @@ class TestSearchPage:
 
     @pytest.mark.parametrize(
         "query",
-        ["", " ", "a" * 5000, "\x00", "<script>alert(1)</script>", "' OR 1=1 --", "(((", "-",
-         '"unclosed', "!@#$%^&*()", "\u202e\ufeff", "ü" * 300],
+        [
+            "",
+            " ",
+            "a" * 5000,
+            "\x00",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "(((",
+            "-",
+            '"unclosed',
+            "!@#$%^&*()",
+            "\u202e\ufeff",
+            "ü" * 300,
+        ],
     )
     def test_it_answers_empty_overlong_or_hostile_queries_with_a_normal_page(self, client, query):
         PaperFactory(title="Some Paper")

@@ -1,13 +1,18 @@
 import datetime
+import re
 
 import pytest
+from django.conf import settings
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from papers.cache import bump_trending_version
+from papers.cache import bump_trending_version, page_key
 from papers.models import Paper, Window
 from tests.factories import (
     PaperFactory,
@@ -112,9 +117,14 @@ class TestHome:
     def test_it_has_landmarks_and_a_skip_link(self, client):
         body = client.get("/").content.decode()
 
-        for landmark in ('<header class="site-header" role="banner">', '<main id="main"',
-                         '<nav class="site-nav" aria-label="Main">', 'role="contentinfo"',
-                         'role="search"', '<nav class="tabs" aria-label="Trending period">'):
+        for landmark in (
+            '<header class="site-header" role="banner">',
+            '<main id="main"',
+            '<nav class="site-nav" aria-label="Main">',
+            'role="contentinfo"',
+            'role="search"',
+            '<nav class="tabs" aria-label="Trending period">',
+        ):
             assert landmark in body
         assert '<a class="skip-link" href="#main">' in body
 
@@ -144,6 +154,46 @@ class TestHome:
 
     def test_it_refuses_writes(self, client):
         assert client.post("/").status_code == 405
+
+
+class TestPageCache:
+    def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(self):
+        from django.test import Client
+
+        trending_paper(title="Cached Paper")
+        first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+        first.get("/")
+
+        with CaptureQueriesContext(connection) as queries:
+            page = second.get("/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+        posted = second.post(
+            reverse("subscriptions:subscribe"),
+            {"email": "reader@example.org", "csrfmiddlewaretoken": token.group(1)},
+        )
+
+        assert len(queries) == 0
+        assert "Cached Paper" in page.content.decode()
+        assert "\ue002" not in page.content.decode()
+        assert "Cookie" in page["Vary"]
+        assert posted.status_code != 403
+
+    def test_it_neither_stores_nor_serves_pages_for_visitors_with_a_session(self, client):
+        client.cookies[settings.SESSION_COOKIE_NAME] = "some-session"
+
+        client.get("/")
+
+        assert cache.get(page_key("html", "/")) is None
+
+    def test_it_renders_pending_messages_instead_of_the_stored_page(self, client, rf):
+        client.get("/")
+        storage = CookieStorage(rf.get("/"))
+        client.cookies["messages"] = storage._encode([Message(constants.INFO, "Check your inbox")])
+
+        body = client.get("/").content.decode()
+
+        assert cache.get(page_key("html", "/")) is not None
+        assert "Check your inbox" in body
 
 
 class TestLatest:
