@@ -145,6 +145,7 @@ scored AS (
 ),
 explained AS (
     SELECT s.*,
+           CAST(FLOOR(paper_age / 24) AS INTEGER) AS days,
            '+' || CAST(gained AS TEXT)
                || CASE WHEN gained = 1 THEN ' star in ' ELSE ' stars in ' END || label AS stars_text
     FROM scored s
@@ -163,8 +164,8 @@ SELECT paper_id, wname,
          WHEN on_air = 1 AND boost > 0 THEN 'Boosted by the editors'
          WHEN paper_age < hours THEN
               CASE WHEN dated = 1 THEN 'New ' ELSE 'Added ' END || new_label
-         WHEN dated = 1 THEN 'Published ' || CAST(CAST(paper_age / 24 AS INTEGER) AS TEXT) || ' days ago'
-         ELSE 'Added ' || CAST(CAST(paper_age / 24 AS INTEGER) AS TEXT) || ' days ago'
+         ELSE CASE WHEN dated = 1 THEN 'Published ' ELSE 'Added ' END
+              || CAST(days AS TEXT) || CASE WHEN days = 1 THEN ' day ago' ELSE ' days ago' END
        END,
        %(now)s
 FROM explained
