@@ -2,6 +2,7 @@
 POST: mail scanners and link previews open every GET."""
 
 import json
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -29,6 +30,11 @@ def _client(request) -> dict:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         ip = forwarded.rsplit(",", 1)[-1].strip() or ip
     return {"ip_address": ip, "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400]}
+
+
+def _path(url: str) -> str:
+    """The path of an absolute e-mail link: pages link within whatever host serves them."""
+    return urlsplit(url).path
 
 
 def _link_problem(request, *, expired=False, used=False, email="", status=400):
@@ -88,7 +94,7 @@ def confirm(request, token):
             {
                 "already": True,
                 "subscriber": subscriber,
-                "manage_url": tokens.manage_url(subscriber),
+                "manage_url": _path(tokens.manage_url(subscriber)),
             },
         )
     if subscriber.confirm_nonce != data.nonce or subscriber.status in services.SUPPRESSED:
@@ -105,7 +111,7 @@ def confirm(request, token):
         request,
         "You're subscribed. Your first digest comes at your delivery time; adjust anything below.",
     )
-    return redirect(tokens.manage_url(subscriber).removeprefix(settings.SITE_URL))
+    return redirect(_path(tokens.manage_url(subscriber)))
 
 
 # --- Preference centre ---------------------------------------------------------------------
@@ -127,7 +133,7 @@ def _preferences(request, subscriber: Subscriber, template_context: dict):
     context = {
         "form": form,
         "subscriber": subscriber,
-        "unsubscribe_url": tokens.unsubscribe_url(subscriber),
+        "unsubscribe_url": _path(tokens.unsubscribe_url(subscriber)),
         **template_context,
     }
     return render(request, "subscriptions/preferences.html", context, status=status)
@@ -172,7 +178,7 @@ def unsubscribe(request, token):
     context = {
         "subscriber": subscriber,
         "token": token,
-        "manage_url": tokens.manage_url(subscriber),
+        "manage_url": _path(tokens.manage_url(subscriber)),
     }
     if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
         return render(request, "subscriptions/goodbye.html", context)
@@ -191,7 +197,7 @@ def resubscribe(request, token):
         messages.success(request, "Welcome back: you're subscribed again.")
     else:
         messages.info(request, "Nothing changed: this address is not unsubscribed.")
-    return redirect(tokens.manage_url(subscriber).removeprefix(settings.SITE_URL))
+    return redirect(_path(tokens.manage_url(subscriber)))
 
 
 # --- Account -------------------------------------------------------------------------------
