@@ -1,6 +1,7 @@
 """allauth events, handed straight to services."""
 
 from allauth.account.signals import email_confirmed
+from anymail.signals import inbound
 from django.dispatch import receiver
 
 from subscriptions import services
@@ -10,3 +11,12 @@ from subscriptions import services
 def link_subscription(sender, request, email_address, **kwargs):
     # Only a verified address may claim an e-mail-only subscription.
     services.subscriber_link_user(user=email_address.user, email=email_address.email)
+
+
+@receiver(inbound, dispatch_uid="subscriptions-mailto-unsubscribe")
+def unsubscribe_by_mail(sender, event, esp_name, **kwargs):
+    message = event.message
+    recipients = [address.addr_spec for address in message.to + message.cc]
+    if message.envelope_recipient:
+        recipients.append(message.envelope_recipient)
+    services.subscriber_unsubscribe_by_mail(recipients=recipients, subject=message.subject or "")

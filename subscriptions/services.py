@@ -2,6 +2,7 @@
 
 import datetime
 import enum
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -201,6 +202,27 @@ def subscriber_resubscribe(
     _activate(locked, ConsentRecord.Kind.RESUBSCRIBE, source, ip_address, user_agent)
     subscriber.refresh_from_db()
     return True
+
+
+_MAILTO_TOKEN = re.compile(r"\bunsubscribe\s+(\S+)", re.IGNORECASE)
+
+
+def subscriber_unsubscribe_by_mail(*, recipients: Iterable[str], subject: str) -> bool:
+    """Act on a mail sent to the List-Unsubscribe mailto (reaching us through the ESP's
+    inbound webhook). The signed token in the subject says who; a mail without a valid
+    token, or to another address, changes nothing. Returns whether someone left."""
+    from subscriptions import tokens
+
+    if settings.UNSUBSCRIBE_MAILTO.lower() not in {r.lower() for r in recipients}:
+        return False
+    match = _MAILTO_TOKEN.search(subject or "")
+    if match is None:
+        return False
+    try:
+        subscriber = tokens.subscriber_for_token(match.group(1), tokens.UNSUBSCRIBE)
+    except tokens.BadToken:
+        return False
+    return subscriber_unsubscribe(subscriber=subscriber, source="mailto")
 
 
 def subscriber_suppress(*, subscriber: Subscriber, status: str) -> bool:
