@@ -221,7 +221,7 @@ class PaperAdmin(HttpsURLsMixin, admin.ModelAdmin):
             try:
                 summary = services.papers_add_by_arxiv_ids(ids=form.cleaned_data["ids"])
             except FetchError as exc:
-                self.message_user(request, f"arXiv could not be reached: {exc}", messages.ERROR)
+                self.message_user(request, f"Could not reach arXiv: {exc}", messages.ERROR)
             else:
                 for paper in Paper.objects.filter(pk__in=summary.created_ids):
                     self.log_addition(request, paper, "Added by arXiv id (draft)")

@@ -67,6 +67,7 @@ def _dialect():
                 "CAST(p.published_on AS timestamp) AT TIME ZONE 'UTC', p.created_at)))"
                 " / 3600.0 AS DOUBLE PRECISION))"
             ),
+            "least": "LEAST",
         }
     return {
         "snapshot_age": "(julianday(%(now)s) - julianday(taken_at)) * 24.0",
@@ -74,6 +75,7 @@ def _dialect():
             "MAX(0, (julianday(%(now)s) - julianday(COALESCE(p.published_on, p.created_at)))"
             " * 24.0)"
         ),
+        "least": "MIN",
     }
 
 
@@ -153,7 +155,8 @@ explained AS (
 INSERT INTO papers_trend (paper_id, "window", score, stars_gained, reason, computed_at)
 SELECT paper_id, wname,
        velocity
-       + {freshness_weight} * POWER(0.5, paper_age / fresh_half_life)
+       -- capped exponent: 0.5 ** 1000 is already nothing, and PostgreSQL raises on underflow
+       + {freshness_weight} * POWER(0.5, {least}(paper_age / fresh_half_life, 1000.0))
        + on_air * (boost + pinned * {pin_score}),
        gained,
        CASE

@@ -166,3 +166,12 @@ def test_it_recomputes_in_a_fixed_number_of_queries(django_assert_max_num_querie
         counts = trending_recompute()
 
     assert counts["today"] == 25
+
+
+def test_it_scores_a_decades_old_pinned_paper_without_underflow():
+    # 0.5 ** (age / half-life) underflows a double for very old papers; PostgreSQL raises.
+    paper = PaperFactory(published_on=date(1990, 1, 1), pinned=True)
+
+    trending_recompute()
+
+    assert _trend(paper, "today").score == pytest.approx(PIN_SCORE)
