@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from subscriptions import services, tokens
+from subscriptions import emails, services, tokens
 from subscriptions.forms import DeleteAccountForm, PreferencesForm, SubscribeForm
 from subscriptions.models import Subscriber
 
@@ -39,7 +39,12 @@ def _path(url: str) -> str:
 
 def _link_problem(request, *, expired=False, used=False, email="", status=400):
     form = SubscribeForm(initial={"email": email, "source": request.path})
-    context = {"expired": expired, "used": used, "form": form}
+    context = {
+        "expired": expired,
+        "used": used,
+        "form": form,
+        "valid_days": emails.confirm_link_days(),
+    }
     return render(request, "subscriptions/link_problem.html", context, status=status)
 
 

@@ -159,3 +159,17 @@ def test_a_token_for_a_deleted_and_reused_address_is_refused(client):
 
 def _unsubscribe_path(subscriber):
     return f"/unsubscribe/{tokens.make_token(subscriber, tokens.UNSUBSCRIBE)}/"
+
+
+def test_the_lifetime_of_links_is_a_setting(client, subscribe, outbox, settings):
+    settings.SUBSCRIPTION_CONFIRM_MAX_AGE = 24 * 3600
+    subscribe("ada@example.org")
+    assert "works once, for 1 day)" in outbox[-1].body
+    path = _path(link_in(outbox[-1], "/confirm/"), settings)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=25), tick=False):
+        response = client.post(path)
+
+    assert response.status_code == 410
+    assert "work for 1 day." in response.content.decode()
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
