@@ -100,3 +100,11 @@ def test_sign_up_confirm_change_preferences_and_unsubscribe(
         ConsentRecord.Kind.UNSUBSCRIBE,
         ConsentRecord.Kind.RESUBSCRIBE,
     ]
+
+
+def test_the_account_pages_wear_the_site_layout(page, artifacts_dir):
+    for name, path in [("login", "/accounts/login/"), ("signup", "/accounts/signup/")]:
+        page.goto(f"{page.base_url}{path}")
+        assert page.locator(".site-header .brand").is_visible()
+        assert page.locator("main form.form .field input").first.is_visible()
+        page.screenshot(path=artifacts_dir / f"subscriptions-account-{name}.png")
