@@ -130,6 +130,7 @@ def topic_detail(request, slug):
 
 
 class SearchForm(forms.Form):
+    label_suffix = ""
     q = forms.CharField(label="Search papers", required=False, strip=True)
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.order_by("name"),
