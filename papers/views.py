@@ -33,47 +33,40 @@ def _page_number(request) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def _tabs(window: str) -> list[dict]:
-    return [
-        {"value": value, "label": label, "current": value == window}
-        for value, label in Window.choices
-    ]
+def _render(request, template: str, context: dict):
+    """Render a page whose `{% cache %}` fragments are keyed on the trending version."""
+    context |= {"version": trending_version(), "fragment_seconds": FRAGMENT_SECONDS}
+    return render(request, template, context)
+
+
+def _trending(request, topic: Topic | None = None) -> dict:
+    """The window tabs and the (lazy) trending list of a home or topic page."""
+    window = _window(request)
+    return {
+        "window": window,
+        "window_label": Window(window).label,
+        "tabs": [
+            {"value": value, "label": label, "current": value == window}
+            for value, label in Window.choices
+        ],
+        "papers": selectors.trending_papers(window=window, topic=topic),
+    }
 
 
 @require_safe
 @cache_page_for_visitors(FRAGMENT_SECONDS)
 def home(request):
-    window = _window(request)
-    return render(
-        request,
-        "papers/home.html",
-        {
-            "window": window,
-            "window_label": Window(window).label,
-            "tabs": _tabs(window),
-            "papers": selectors.trending_papers(window=window),
-            "latest": selectors.latest_papers(limit=8),
-            "version": trending_version(),
-            "fragment_seconds": FRAGMENT_SECONDS,
-        },
-    )
+    context = _trending(request) | {"latest": selectors.latest_papers(limit=8)}
+    return _render(request, "papers/home.html", context)
 
 
 @require_safe
 @cache_page_for_visitors(FRAGMENT_SECONDS)
 def latest(request):
     page = _page_number(request)
-    return render(
-        request,
-        "papers/latest.html",
-        {
-            "page": page,
-            # Evaluated only when the cached fragment is missing.
-            "listing": SimpleLazyObject(lambda: selectors.latest_page(page=page)),
-            "version": trending_version(),
-            "fragment_seconds": FRAGMENT_SECONDS,
-        },
-    )
+    # Evaluated only when the cached fragment is missing.
+    listing = SimpleLazyObject(lambda: selectors.latest_page(page=page))
+    return _render(request, "papers/latest.html", {"page": page, "listing": listing})
 
 
 @require_safe
@@ -81,52 +74,26 @@ def latest(request):
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper.objects.published().defer("search_vector"), slug=slug)
     code_links = PaperRepository.objects.filter(paper=paper).select_related("repository")
-    return render(
-        request,
-        "papers/detail.html",
-        {
-            "paper": paper,
-            "code_links": code_links.order_by("-is_official", "-repository__stars", "pk"),
-            "topics": paper.topics.order_by("name"),
-            "related": SimpleLazyObject(lambda: selectors.related_papers(paper)),
-            "version": trending_version(),
-            "fragment_seconds": FRAGMENT_SECONDS,
-        },
-    )
+    context = {
+        "paper": paper,
+        "code_links": code_links.order_by("-is_official", "-repository__stars", "pk"),
+        "topics": paper.topics.order_by("name"),
+        "related": SimpleLazyObject(lambda: selectors.related_papers(paper)),
+    }
+    return _render(request, "papers/detail.html", context)
 
 
 @require_safe
 @cache_page_for_visitors(FRAGMENT_SECONDS)
 def topic_list(request):
-    return render(
-        request,
-        "papers/topics.html",
-        {
-            "topics": selectors.topics_with_counts(),
-            "version": trending_version(),
-            "fragment_seconds": FRAGMENT_SECONDS,
-        },
-    )
+    return _render(request, "papers/topics.html", {"topics": selectors.topics_with_counts()})
 
 
 @require_safe
 @cache_page_for_visitors(FRAGMENT_SECONDS)
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    window = _window(request)
-    return render(
-        request,
-        "papers/topic.html",
-        {
-            "topic": topic,
-            "window": window,
-            "window_label": Window(window).label,
-            "tabs": _tabs(window),
-            "papers": selectors.trending_papers(window=window, topic=topic),
-            "version": trending_version(),
-            "fragment_seconds": FRAGMENT_SECONDS,
-        },
-    )
+    return _render(request, "papers/topic.html", {"topic": topic, **_trending(request, topic)})
 
 
 class SearchForm(forms.Form):
