@@ -55,6 +55,15 @@ class TestSearchQuerySet:
         assert Paper.objects.search("quickly or fields").count() == 2
 
     @postgres_only
+    def test_it_ranks_only_the_newest_matches_of_a_very_common_word(self, monkeypatch):
+        monkeypatch.setattr("papers.search.RANK_CANDIDATES", 2)
+        PaperFactory(title="Graph Graph Graph", published_on=datetime.date(2020, 1, 1))
+        PaperFactory(title="Newer", abstract="graph", published_on=datetime.date(2026, 1, 1))
+        PaperFactory(title="Graph Newest", published_on=datetime.date(2026, 2, 1))
+
+        assert [p.title for p in Paper.objects.search("graph")] == ["Graph Newest", "Newer"]
+
+    @postgres_only
     def test_it_finds_misspelled_titles_by_trigram_similarity(self):
         PaperFactory(title="Segment Anything in Medical Images")
         PaperFactory(title="Completely Different Topic")
