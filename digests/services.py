@@ -7,6 +7,7 @@ a retried task or a second worker only ever finds rows that are no longer pendin
 """
 
 import datetime as dt
+import json
 import logging
 import random
 from collections import Counter, defaultdict
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -142,9 +143,7 @@ def digest_fan_out(*, edition: Edition, subscribers, enqueue) -> int:
         if not ids:
             break
         last = ids[-1]
-        Delivery.objects.bulk_create(
-            [Delivery(edition=edition, subscriber_id=pk) for pk in ids], ignore_conflicts=True
-        )
+        _insert_pending(edition=edition, subscriber_ids=ids)
         if not total:
             # Later hours add readers in other time zones to an edition already sent.
             Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENT).update(
@@ -153,6 +152,30 @@ def digest_fan_out(*, edition: Edition, subscribers, enqueue) -> int:
         enqueue(edition.pk, ids)
         total += len(ids)
     return total
+
+
+def _insert_pending(*, edition: Edition, subscriber_ids: list[int]) -> None:
+    """INSERT ... SELECT ... ON CONFLICT DO NOTHING: one statement per chunk, and an
+    existing delivery (a rerun, a second beat) is left exactly as it is. Cheaper than
+    bulk_create, which prepares every default of every row in Python."""
+    template = Delivery(edition=edition)
+    fields = [
+        f
+        for f in Delivery._meta.concrete_fields
+        if not f.primary_key and f.name != "subscriber" and not f.null
+    ]
+    values = [f.get_db_prep_save(f.pre_save(template, True), connection) for f in fields]
+    table = Delivery._meta.db_table
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    selected = ", ".join(["%s"] * len(values))
+    members = ", ".join(["%s"] * len(subscriber_ids))
+    sql = (
+        f"INSERT INTO {table} ({columns}, subscriber_id) "
+        f"SELECT {selected}, s.id FROM {Subscriber._meta.db_table} s WHERE s.id IN ({members}) "
+        f"ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *subscriber_ids])
 
 
 # --- Sending one chunk ----------------------------------------------------------------------
@@ -214,6 +237,7 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
     active = [
         d for d in claimed if d.subscriber and d.subscriber.status == Subscriber.Status.CONFIRMED
     ]
+    active_ids = {d.pk for d in active}
     topics = selection.topics_of([d.subscriber_id for d in active])
     seen = selection.already_sent(
         edition=edition,
@@ -223,7 +247,7 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
     groups: dict[tuple, list[Recipient]] = defaultdict(list)
     for delivery in claimed:
         subscriber = delivery.subscriber
-        if delivery not in active:
+        if delivery.pk not in active_ids:
             choice = selection.Choice(skip_reason=Delivery.SkipReason.INACTIVE)
         else:
             choice = selection.choose_papers(
@@ -300,11 +324,7 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
             )
     result.released = len(released)
     with transaction.atomic():
-        Delivery.objects.bulk_update(
-            claimed,
-            ["status", "skip_reason", "paper_ids", "esp_message_id", "error", "sent_at"],
-            batch_size=CHUNK_SIZE,
-        )
+        _mark(claimed)
         Edition.objects.filter(pk=edition.pk).update(
             sent_count=F("sent_count") + result.sent,
             failed_count=F("failed_count") + result.failed,
@@ -314,6 +334,44 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
         raise transient
     edition_finish_if_done(edition=edition)
     return result
+
+
+_MARK_ROWS = 200  # rows per UPDATE: 7 parameters each stays far below SQLite's limit
+
+
+def _mark(deliveries: list[Delivery]) -> None:
+    """Write each delivery's outcome: one UPDATE ... FROM (VALUES ...) per 200 rows.
+
+    Django's bulk_update builds a CASE expression per field and row, which costs more
+    Python time than the send itself; this statement runs on PostgreSQL and SQLite 3.33+.
+    """
+    postgres = connection.vendor == "postgresql"
+    json_cast, time_cast = ("::jsonb", "::timestamptz") if postgres else ("", "")
+    table = Delivery._meta.db_table
+    for start in range(0, len(deliveries), _MARK_ROWS):
+        rows = deliveries[start : start + _MARK_ROWS]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+        params = []
+        for d in rows:
+            params += [
+                d.pk,
+                d.status,
+                d.skip_reason,
+                json.dumps(d.paper_ids),
+                d.esp_message_id,
+                d.error,
+                connection.ops.adapt_datetimefield_value(d.sent_at),
+            ]
+        sql = (
+            f"WITH v(id, status, skip_reason, paper_ids, esp_message_id, error, sent_at) "
+            f"AS (VALUES {values}) "
+            f"UPDATE {table} SET status = v.status, skip_reason = v.skip_reason, "
+            f"paper_ids = v.paper_ids{json_cast}, esp_message_id = v.esp_message_id, "
+            f"error = v.error, sent_at = v.sent_at{time_cast} "
+            f"FROM v WHERE {table}.id = v.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def edition_finish_if_done(*, edition: Edition) -> bool:
