@@ -126,3 +126,20 @@ def test_it_submits_the_banner_form_to_the_subscription_flow(page, papers):
     assert "email=reader%40example.org" in request.post_data
     response = request.response()
     assert response.status < 400, f"the subscribe POST answered {response.status}"
+
+
+UNLABELLED = """
+() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, img')]
+  .filter(el => el.tagName === 'IMG'
+    ? !el.hasAttribute('alt')
+    : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.outerHTML)
+"""
+
+
+def test_its_fields_have_labels_and_images_alt_text(page, papers):
+    for path in ("/", "/papers/segment-anything-faster/", "/search/?q=segment", "/nope/"):
+        page.goto(page.base_url + path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.locator("main").count() == 1
+        assert page.locator("h1").count() == 1, f"{path} should have exactly one h1"
