@@ -14,10 +14,13 @@ PRODUCTION = {
 
 
 def _manage(*args, **env):
+    # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for this process (Playwright's
+    # sync API); a production-like `check --deploy` must not inherit it.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**inherited, **env},
         capture_output=True,
         text=True,
         timeout=120,
