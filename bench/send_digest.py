@@ -343,7 +343,14 @@ def main() -> None:
     )
     try:
         configure(args)
-        if not args.keep:
+        if args.keep:
+            from django.db import connection
+
+            with connection.cursor() as cursor:  # same readers, a fresh edition
+                cursor.execute(
+                    "TRUNCATE digests_delivery, digests_editionpaper, digests_edition CASCADE"
+                )
+        else:
             print(f"Creating {args.subscribers:,} subscribers ...", file=sys.stderr)
             make_data(args.subscribers)
         time.sleep(0.5)  # the fake ESP is listening by now

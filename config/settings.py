@@ -227,8 +227,9 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ANYMAIL = env_prefixed("ANYMAIL_")
 
 # --- Digests -------------------------------------------------------------------------------
-# Subscribers per fan-out task (and per ESP batch call; Postmark's batch limit is 500).
-DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 500, minimum=1)
+# Subscribers per fan-out task, and at most that many per batch API call (Postmark's Bulk
+# API takes up to 50 MB a call; Mailgun's batch limit is 1,000).
+DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 1000, minimum=1)
 # Papers an edition keeps from the trending ranking; each reader's filters pick from these.
 DIGEST_CANDIDATES = env_int("DIGEST_CANDIDATES", 100, minimum=1)
 # Retries of a chunk on transient ESP errors (timeouts, 5xx, 429), with backoff and jitter.

@@ -30,7 +30,7 @@ from subscriptions.tokens import manage_url, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = getattr(settings, "DIGEST_CHUNK_SIZE", 500)
+CHUNK_SIZE = getattr(settings, "DIGEST_CHUNK_SIZE", 1000)
 CANDIDATES = getattr(settings, "DIGEST_CANDIDATES", 100)
 STALE_CLAIM = dt.timedelta(hours=2)
 # Which trending windows fill an edition, in order: a quiet day is topped up from the week
