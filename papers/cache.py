@@ -49,12 +49,13 @@ def _load(kind: str, full_path: str):
 
 def cache_on_trending_version(timeout: int = 600):
     """Cache whole GET responses (feeds: no CSRF token, same bytes for everyone) by path
-    and query string until the trending version changes. Only 200 responses are kept."""
+    until the trending version changes. Only 200 responses to requests without a query
+    string are kept, so made-up URLs cannot fill the cache."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method not in ("GET", "HEAD"):
+            if request.method not in ("GET", "HEAD") or request.GET:
                 return view(request, *args, **kwargs)
             key, version, stored = _load("response", request.get_full_path())
             if stored is not None:
@@ -76,7 +77,7 @@ CSRF_PLACEHOLDER = "\ue002csrf\ue002"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")([^"]+)(")')
 
 
-def cache_page_for_visitors(timeout: int = 600):
+def cache_page_for_visitors(timeout: int = 600, params: dict[str, set[str]] | None = None):
     """Cache whole HTML pages, for visitors without a session, by path and query string
     until the trending version changes.
 
@@ -84,12 +85,19 @@ def cache_page_for_visitors(timeout: int = 600):
     the stored copy has a placeholder where the token was, and each hit gets the
     visitor's own token. Requests with a session or pending messages (signed-in users,
     someone who just subscribed) always render afresh, so nothing personal is stored.
+    Only the query parameters in `params`, with one of the listed values, are cached:
+    any other query string renders afresh, so made-up URLs cannot fill the cache.
     """
+    params = params or {}
 
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method not in ("GET", "HEAD") or _has_state(request):
+            if (
+                request.method not in ("GET", "HEAD")
+                or _has_state(request)
+                or not _cacheable_query(request, params)
+            ):
                 return view(request, *args, **kwargs)
             key, version, stored = _load("html", request.get_full_path())
             if stored is not None:
@@ -107,6 +115,13 @@ def cache_page_for_visitors(timeout: int = 600):
         return wrapper
 
     return decorator
+
+
+def _cacheable_query(request, params: dict[str, set[str]]) -> bool:
+    return all(
+        name in params and len(values) == 1 and values[0] in params[name]
+        for name, values in request.GET.lists()
+    )
 
 
 def _has_state(request) -> bool:

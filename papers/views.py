@@ -18,6 +18,9 @@ from papers.search import MAX_QUERY_LENGTH, clean_query
 FRAGMENT_SECONDS = 600
 PAPER_PAGE_SECONDS = 120
 MAX_PAGE = 500
+# The query strings whose pages are cached (anything else renders afresh).
+WINDOWS = set(Window.values)
+PAGES = {str(n) for n in range(1, MAX_PAGE + 1)}
 
 
 def _window(request) -> str:
@@ -54,14 +57,14 @@ def _trending(request, topic: Topic | None = None) -> dict:
 
 
 @require_safe
-@cache_page_for_visitors(FRAGMENT_SECONDS)
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"window": WINDOWS})
 def home(request):
     context = _trending(request) | {"latest": selectors.latest_papers(limit=8)}
     return _render(request, "papers/home.html", context)
 
 
 @require_safe
-@cache_page_for_visitors(FRAGMENT_SECONDS)
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"page": PAGES})
 def latest(request):
     page = _page_number(request)
     # Evaluated only when the cached fragment is missing.
@@ -90,7 +93,7 @@ def topic_list(request):
 
 
 @require_safe
-@cache_page_for_visitors(FRAGMENT_SECONDS)
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"window": WINDOWS})
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     return _render(request, "papers/topic.html", {"topic": topic, **_trending(request, topic)})

@@ -186,6 +186,28 @@ class TestPageCache:
 
         assert cache.get(page_key("html", "/")) is None
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/?utm_source=x",
+            "/?window=yesterday",
+            "/?window=week&window=month",
+            "/latest/?page=501",
+            "/feed/?x=1",
+        ],
+    )
+    def test_it_does_not_store_pages_for_made_up_query_strings(self, client, url):
+        response = client.get(url)
+
+        assert response.status_code == 200
+        assert cache.get(page_key("html", url)) is None
+        assert cache.get(page_key("response", url)) is None
+
+    def test_it_stores_pages_for_known_query_strings(self, client):
+        for url in ("/", "/?window=week", "/latest/?page=3", "/topics/"):
+            client.get(url)
+            assert cache.get(page_key("html", url)) is not None, url
+
     def test_it_renders_pending_messages_instead_of_the_stored_page(self, client, rf):
         client.get("/")
         storage = CookieStorage(rf.get("/"))
