@@ -34,6 +34,7 @@ class Recipient:
     subscriber_id: int
     email: str
     links: dict  # merge field name -> this recipient's URL
+    list_headers: dict  # List-Unsubscribe and List-Unsubscribe-Post, from subscriptions
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,6 @@ def merge_format(connection) -> tuple[str, object] | None:
     if connection.esp_name == "Postmark" and getattr(connection, "use_bulk_api", False):
         return "{{{{{name}}}}}", _mustache_protect
     return None
-
-
-def _headers(*, list_id: str, unsubscribe_url: str) -> dict[str, str]:
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "List-Id": list_id,
-    }
 
 
 def list_id(kind: str) -> str:
@@ -145,7 +138,9 @@ def send_batch(
     message.connection = connection
     message.merge_data = {r.email: r.links for r in recipients}
     message.merge_headers = {
-        r.email: {"List-Unsubscribe": f"<{r.links['unsubscribe_url']}>"} for r in recipients
+        r.email: {"List-Unsubscribe": r.list_headers["List-Unsubscribe"]}
+        for r in recipients
+        if "List-Unsubscribe" in r.list_headers
     }
     message.merge_metadata = {
         r.email: {"subscriber_id": str(r.subscriber_id), "delivery_id": str(r.delivery_id)}
@@ -179,7 +174,7 @@ def send_each(
             text=rendered.text.merge(r.links),
             html=rendered.html.merge(r.links) if rendered.html else None,
             to=[r.email],
-            headers=_headers(list_id=list_id(kind), unsubscribe_url=r.links["unsubscribe_url"]),
+            headers={**r.list_headers, "List-Id": list_id(kind)},
             metadata={
                 "edition_id": str(edition_id),
                 "subscriber_id": str(r.subscriber_id),
