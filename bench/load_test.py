@@ -37,6 +37,7 @@ def seed(papers: int) -> dict:
     import datetime
 
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from papers.models import Paper, PaperRepository, Repository, Topic, Trend, Window
@@ -94,6 +95,10 @@ def seed(papers: int) -> dict:
             for p in created
             for w in Window.values
         )
+    with connection.cursor() as cursor:
+        # Fresh statistics, as autovacuum would have them on a live site: the search plan
+        # depends on them (see papers/search.py).
+        cursor.execute("ANALYZE")
     paper = Paper.objects.order_by("pk").first()
     return {"paper": paper.get_absolute_url(), "word": paper.title.split()[0]}
 
