@@ -103,6 +103,36 @@ def _paper_url(paper) -> str:
         return paper.abstract_url or settings.SITE_URL
 
 
+def paper_entries(papers_with_reasons: list[tuple]) -> list[PaperEntry]:
+    """Entries for [(paper, reason), ...], in order, with up to three code links each
+    (official first, then by stars): one query for all the links."""
+    code: dict[int, list] = {}
+    links = (
+        PaperRepository.objects.filter(paper_id__in=[p.pk for p, _ in papers_with_reasons])
+        .select_related("repository")
+        .order_by("-is_official", "-repository__stars")
+    )
+    for link in links:
+        repo = link.repository
+        code.setdefault(link.paper_id, []).append(
+            (repo.url, f"{repo.owner}/{repo.name}", repo.stars, link.is_official)
+        )
+    return [
+        PaperEntry(
+            id=paper.pk,
+            title=paper.title,
+            url=_paper_url(paper),
+            authors=_authors(paper.authors),
+            published_on=paper.published_on,
+            abstract=_short(paper.abstract),
+            reason=reason,
+            stars=paper.stars,
+            code=tuple(code.get(paper.pk, [])[:3]),
+        )
+        for paper, reason in papers_with_reasons
+    ]
+
+
 @lru_cache(maxsize=8)
 def _entries(edition_id: int, version: str) -> dict[int, PaperEntry]:
     # `version` (created_at) keeps a reused primary key (SQLite tests) from hitting an
@@ -112,32 +142,8 @@ def _entries(edition_id: int, version: str) -> dict[int, PaperEntry]:
         .select_related("paper")
         .order_by("position")
     )
-    rows = list(rows)
-    code = {}
-    links = (
-        PaperRepository.objects.filter(paper_id__in=[r.paper_id for r in rows])
-        .select_related("repository")
-        .order_by("-is_official", "-repository__stars")
-    )
-    for link in links:
-        repo = link.repository
-        code.setdefault(link.paper_id, []).append(
-            (repo.url, f"{repo.owner}/{repo.name}", repo.stars, link.is_official)
-        )
-    return {
-        row.paper_id: PaperEntry(
-            id=row.paper_id,
-            title=row.paper.title,
-            url=_paper_url(row.paper),
-            authors=_authors(row.paper.authors),
-            published_on=row.paper.published_on,
-            abstract=_short(row.paper.abstract),
-            reason=row.reason,
-            stars=row.paper.stars,
-            code=tuple(code.get(row.paper_id, [])[:3]),
-        )
-        for row in rows
-    }
+    entries = paper_entries([(row.paper, row.reason) for row in rows])
+    return {entry.id: entry for entry in entries}
 
 
 def edition_entries(edition: Edition) -> dict[int, PaperEntry]:

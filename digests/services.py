@@ -100,30 +100,7 @@ def edition_preview(*, day: dt.date, kind: str) -> tuple[Edition, list]:
         return existing, list(entries.values())
     edition = Edition(date=day, kind=kind, created_at=timezone.now())
     picks = edition_pick_papers(kind=kind)
-    entries = []
-    for p in picks:
-        paper = p.paper
-        entries.append(
-            rendering.PaperEntry(
-                id=paper.pk,
-                title=paper.title,
-                url=rendering._paper_url(paper),
-                authors=rendering._authors(paper.authors),
-                published_on=paper.published_on,
-                abstract=rendering._short(paper.abstract),
-                reason=p.reason,
-                stars=paper.stars,
-                code=tuple(
-                    (
-                        link.repository.url,
-                        str(link.repository),
-                        link.repository.stars,
-                        link.is_official,
-                    )
-                    for link in paper.code_links.select_related("repository")[:3]
-                ),
-            )
-        )
+    entries = rendering.paper_entries([(p.paper, p.reason) for p in picks])
     return edition, entries
 
 
