@@ -47,7 +47,7 @@ class HttpsURLsMixin:
 class PaperForm(forms.ModelForm):
     class Meta:
         model = Paper
-        fields = "__all__"
+        exclude = ["search_vector"]  # noqa: DJ006 - every other field is edited here
         formfield_callback = _formfield
 
     def clean_arxiv_id(self):
@@ -84,7 +84,7 @@ class PaperRepositoryInline(admin.TabularInline):
 
     @admin.display(description="stars")
     def stars(self, link):
-        return link.repository.stars if link.repository_id else "–"
+        return link.repository.stars if link.repository_id else "-"
 
 
 class HasCodeFilter(admin.SimpleListFilter):
@@ -143,20 +143,26 @@ class PaperAdmin(HttpsURLsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         score = Trend.objects.filter(paper=OuterRef("pk"), window=Window.WEEK).values("score")
-        return super().get_queryset(request).defer("search_vector").annotate(
-            week_score=Subquery(score[:1])
+        return (
+            super()
+            .get_queryset(request)
+            .defer("search_vector")
+            .annotate(week_score=Subquery(score[:1]))
         )
 
     @admin.display(description="trending (week)", ordering="week_score")
     def trending_score(self, paper):
-        return "–" if paper.week_score is None else f"{paper.week_score:.2f}"
+        return "-" if paper.week_score is None else f"{paper.week_score:.2f}"
 
     @admin.display(description="why trending now")
     def trends_now(self, paper):
         rows = paper.trends.order_by("window") if paper.pk else []
-        return format_html_join(
-            "", "<div>{}: {} ({:.2f})</div>", ((t.window, t.reason, t.score) for t in rows)
-        ) or "Not scored yet (scores are recomputed hourly)."
+        return (
+            format_html_join(
+                "", "<div>{}: {} ({:.2f})</div>", ((t.window, t.reason, t.score) for t in rows)
+            )
+            or "Not scored yet (scores are recomputed hourly)."
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -229,7 +235,9 @@ class PaperAdmin(HttpsURLsMixin, admin.ModelAdmin):
                     request,
                     f"{summary.created} created as drafts, {summary.updated} updated, "
                     f"{summary.unchanged} already present, {len(summary.skipped)} skipped.",
-                    messages.SUCCESS if summary.created or not summary.skipped else messages.WARNING,
+                    messages.SUCCESS
+                    if summary.created or not summary.skipped
+                    else messages.WARNING,
                 )
                 for skip in summary.skipped:
                     self.message_user(request, f"{skip.location}: {skip.reason}", messages.WARNING)
@@ -282,9 +290,12 @@ class RepositoryAdmin(HttpsURLsMixin, admin.ModelAdmin):
     @admin.display(description="star history (latest 30)")
     def history(self, repo):
         snapshots = repo.snapshots.order_by("-taken_at")[:30] if repo.pk else []
-        return format_html_join(
-            "", "<div>{:%Y-%m-%d %H:%M}: {}</div>", ((s.taken_at, s.stars) for s in snapshots)
-        ) or "No snapshots yet."
+        return (
+            format_html_join(
+                "", "<div>{:%Y-%m-%d %H:%M}: {}</div>", ((s.taken_at, s.stars) for s in snapshots)
+            )
+            or "No snapshots yet."
+        )
 
 
 @admin.register(Topic)

@@ -86,9 +86,7 @@ def papers_import(
         for path in _ordered(paths, fmt):
             try:
                 with Source(path) as source:
-                    count = 0
-                    for item in importers.read(source, fmt):
-                        count += 1
+                    for count, item in enumerate(importers.read(source, fmt), start=1):
                         _import_item(item, status=status, summary=summary)
                         if progress:
                             progress(source, count, source.position, source.size)
@@ -253,14 +251,20 @@ def repository_link(*, paper: Paper, record: RepositoryRecord) -> bool:
             stars=record.stars or 0,
         )
         if record.stars is not None:
-            StarSnapshot.objects.create(repository=repo, taken_at=timezone.now(), stars=record.stars)
+            StarSnapshot.objects.create(
+                repository=repo, taken_at=timezone.now(), stars=record.stars
+            )
         changed = True
     else:
         updates = {}
         if record.framework and not repo.framework:
             updates["framework"] = record.framework
         # GitHub's own count wins once fetched; before that, the import's count stands.
-        if record.stars is not None and repo.stars_checked_at is None and repo.stars != record.stars:
+        if (
+            record.stars is not None
+            and repo.stars_checked_at is None
+            and repo.stars != record.stars
+        ):
             updates["stars"] = record.stars
         if updates:
             Repository.objects.filter(pk=repo.pk).update(**updates)
@@ -370,7 +374,7 @@ def _recompute_soon():
     recompute_trending.delay_on_commit()
 
 
-# --- Add by arXiv id ---------------------------------------------------------------------------------
+# --- Add by arXiv id -------------------------------------------------------------------------
 
 
 def papers_add_by_arxiv_ids(*, ids: list[str], client=None) -> ImportSummary:

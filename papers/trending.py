@@ -55,13 +55,16 @@ WINDOWS: dict[str, WindowRule] = {
 }
 FRESHNESS_WEIGHT = 1.0
 PIN_SCORE = 1_000_000.0
+WORK_MEM = "256MB"
 
 
 def _dialect():
     """SQL fragments that differ between PostgreSQL and SQLite (hours between timestamps)."""
     if connection.vendor == "postgresql":
         return {
-            "snapshot_age": "CAST(EXTRACT(EPOCH FROM (%(now)s - taken_at)) / 3600.0 AS DOUBLE PRECISION)",
+            "snapshot_age": (
+                "CAST(EXTRACT(EPOCH FROM (%(now)s - taken_at)) / 3600.0 AS DOUBLE PRECISION)"
+            ),
             "paper_age": (
                 "GREATEST(0, CAST(EXTRACT(EPOCH FROM (%(now)s - COALESCE("
                 "CAST(p.published_on AS timestamp) AT TIME ZONE 'UTC', p.created_at)))"
@@ -198,6 +201,10 @@ def trending_recompute(*, now: datetime | None = None) -> dict[str, int]:
         "start": ops.adapt_datetimefield_value(start),
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The window function and the groupings sort millions of snapshot rows: give
+            # this one transaction the memory to do it without spilling to disk.
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         cursor.execute("DELETE FROM papers_trend")
         cursor.execute(recompute_sql(), params)
     counts = {name: Trend.objects.filter(window=name).count() for name in WINDOWS}

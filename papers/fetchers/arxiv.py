@@ -6,9 +6,9 @@ import requests
 from django.conf import settings
 
 from papers.fetchers.base import FetchError, Spacing, session
+from papers.identifiers import InvalidIdentifier, parse_arxiv_id
 from papers.importers.arxiv import parse_feed
 from papers.importers.base import Item, Skip, UnreadableFile
-from papers.identifiers import InvalidIdentifier, parse_arxiv_id
 
 API_URL = "https://export.arxiv.org/api/query"
 # The API's documented limit on how many ids one id_list request may carry is generous;

@@ -7,7 +7,7 @@ rate-limit headers obeyed: when they say stop, every process stops until the res
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 from django.conf import settings
@@ -53,13 +53,13 @@ def _headers(repo: Repository, token: str) -> dict:
 
 
 def _reset_time(response: requests.Response) -> datetime:
-    if retry_after := response.headers.get("Retry-After", "").strip():
-        if retry_after.isdigit():
-            return timezone.now() + timezone.timedelta(seconds=int(retry_after))
+    retry_after = response.headers.get("Retry-After", "").strip()
+    if retry_after.isdigit():
+        return timezone.now() + timedelta(seconds=int(retry_after))
     reset = response.headers.get("X-RateLimit-Reset", "")
     if reset.isdigit():
         return datetime.fromtimestamp(int(reset), tz=UTC)
-    return timezone.now() + timezone.timedelta(minutes=15)
+    return timezone.now() + timedelta(minutes=15)
 
 
 def refresh_stars(
@@ -121,9 +121,7 @@ def repositories_due(limit: int):
     from django.db.models import F
 
     return (
-        Repository.objects.filter(
-            url__startswith="https://github.com/", papers__status="published"
-        )
+        Repository.objects.filter(url__startswith="https://github.com/", papers__status="published")
         .distinct()
         .order_by(F("stars_checked_at").asc(nulls_first=True), "pk")[:limit]
     )

@@ -74,7 +74,9 @@ def _record(entry: ET.Element, location: str) -> PaperRecord:
             abstract=abstract,
             authors=[
                 " ".join(name.split())
-                for name in (a.findtext("atom:name", "", NS) for a in entry.findall("atom:author", NS))
+                for name in (
+                    a.findtext("atom:name", "", NS) for a in entry.findall("atom:author", NS)
+                )
                 if name.strip()
             ],
             published_on=parse_date(entry.findtext("atom:published", "", NS), what="published"),

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 
+from papers.identifiers import arxiv_links
 from papers.importers.base import (
     Item,
     PaperRecord,
@@ -15,7 +16,6 @@ from papers.importers.base import (
     require_title,
     text,
 )
-from papers.identifiers import arxiv_links
 
 
 def read(source: Source) -> Iterator[Item]:

@@ -1,6 +1,5 @@
 """Curation in the Django admin: list, search, filters, bulk actions, add by arXiv id."""
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -8,6 +7,7 @@ import responses
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from papers.fetchers.arxiv import API_URL as ARXIV_URL
 from papers.models import Paper, Trend
@@ -50,7 +50,9 @@ def test_it_keeps_the_admin_to_staff(client):
 
 
 def test_it_lists_papers_with_score_stars_and_code(client, editor):
-    paper = PaperFactory(title="A <i>Trending</i> Paper", stars=812, has_code=True, published_on=date.today())
+    paper = PaperFactory(
+        title="A <i>Trending</i> Paper", stars=812, has_code=True, published_on=timezone.localdate()
+    )
     PaperFactory(title="Quiet Paper")
     trending_recompute()
 
@@ -63,16 +65,32 @@ def test_it_lists_papers_with_score_stars_and_code(client, editor):
     score = Trend.objects.get(paper=paper, window="week").score
     assert f"{score:.2f}" in body
     assert "Add by arXiv id" in body
-    for column in ("column-status", "column-trending_score", "column-stars", "column-has_code", "column-published_on"):
+    for column in (
+        "column-status",
+        "column-trending_score",
+        "column-stars",
+        "column-has_code",
+        "column-published_on",
+    ):
         assert column in body
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("diffusion", "Fast Diffusion"), ("2411.99999", "Fast Diffusion"), ("Hopper", "Fast Diffusion"), ("denoising", "Fast Diffusion")],
+    [
+        ("diffusion", "Fast Diffusion"),
+        ("2411.99999", "Fast Diffusion"),
+        ("Hopper", "Fast Diffusion"),
+        ("denoising", "Fast Diffusion"),
+    ],
 )
 def test_it_searches_title_arxiv_id_author_and_abstract(client, editor, query, expected):
-    PaperFactory(title="Fast Diffusion", arxiv_id="2411.99999", authors=["Grace Hopper"], abstract="Denoising, quickly.")
+    PaperFactory(
+        title="Fast Diffusion",
+        arxiv_id="2411.99999",
+        authors=["Grace Hopper"],
+        abstract="Denoising, quickly.",
+    )
     PaperFactory(title="Other Paper", authors=["Ada Lovelace"], abstract="Nothing here.")
 
     response = client.get(CHANGELIST, {"q": query})
@@ -193,8 +211,16 @@ def test_it_refuses_a_second_paper_with_the_same_title(client, editor):
 
     response = client.post(
         reverse("admin:papers_paper_add"),
-        {"title": "attention is all you need!", "slug": "x", "status": "draft", "authors": "[]", "categories": "[]", "boost": "0",
-         "code_links-TOTAL_FORMS": "0", "code_links-INITIAL_FORMS": "0"},
+        {
+            "title": "attention is all you need!",
+            "slug": "x",
+            "status": "draft",
+            "authors": "[]",
+            "categories": "[]",
+            "boost": "0",
+            "code_links-TOTAL_FORMS": "0",
+            "code_links-INITIAL_FORMS": "0",
+        },
     )
 
     assert response.status_code == 200
@@ -215,7 +241,9 @@ def test_it_shows_the_add_by_arxiv_form(client, editor):
 def test_it_adds_papers_by_arxiv_id_as_drafts_and_logs_them(client, editor):
     responses.get(ARXIV_URL, body=(DATA / "arxiv_id_list_with_error.atom").read_bytes())
 
-    response = client.post(ADD_BY_ARXIV, {"ids": "https://arxiv.org/abs/2106.09685v2,\n1234.56789"}, follow=True)
+    response = client.post(
+        ADD_BY_ARXIV, {"ids": "https://arxiv.org/abs/2106.09685v2,\n1234.56789"}, follow=True
+    )
 
     body = response.content.decode()
     assert "1 created as drafts, 0 updated, 0 already present, 2 skipped." in body

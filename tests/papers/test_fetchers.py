@@ -151,13 +151,23 @@ GITHUB_URL = "https://api.github.com/repos/microsoft/LoRA"
 
 def _lora_repo(**kwargs):
     paper = PaperFactory(status=Paper.Status.PUBLISHED)
-    repo = RepositoryFactory(url="https://github.com/microsoft/lora", owner="microsoft", name="LoRA", stars=10_000, **kwargs)
+    repo = RepositoryFactory(
+        url="https://github.com/microsoft/lora",
+        owner="microsoft",
+        name="LoRA",
+        stars=10_000,
+        **kwargs,
+    )
     PaperRepositoryFactory(paper=paper, repository=repo)
     return paper, repo
 
 
 def _rate(remaining=4999, reset=1732110000):
-    return {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(remaining), "X-RateLimit-Reset": str(reset)}
+    return {
+        "X-RateLimit-Limit": "5000",
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset),
+    }
 
 
 @responses.activate

@@ -14,7 +14,9 @@ DATA = Path(__file__).parent / "data"
 def _read(name, fmt="auto"):
     with Source(DATA / name) as source:
         items = list(read(source, fmt))
-    return [i for i in items if isinstance(i, PaperRecord)], [i for i in items if isinstance(i, Skip)]
+    return [i for i in items if isinstance(i, PaperRecord)], [
+        i for i in items if isinstance(i, Skip)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -45,12 +47,18 @@ def test_it_reads_the_projects_jsonl_and_reports_each_bad_line_by_number():
     assert [(r.url, r.framework, r.stars) for r in lora.repositories] == [
         ("https://github.com/huggingface/peft", "pytorch", 16000)
     ]
-    assert records[1].title == "Titles with $\\mathcal{O}(n)$ LaTeX and <b>markup</b> are kept as given"
+    assert (
+        records[1].title
+        == "Titles with $\\mathcal{O}(n)$ LaTeX and <b>markup</b> are kept as given"
+    )
     assert [(s.location, s.reason) for s in skips] == [
         ("papers.jsonl:4", "not valid JSON (Expecting value)"),
         ("papers.jsonl:5", "no title"),
         ("papers.jsonl:6", "published 'yesterday' is not a date (YYYY-MM-DD)"),
-        ("papers.jsonl:7", "'https://example.org/not/a/repo' is not a GitHub or GitLab repository URL"),
+        (
+            "papers.jsonl:7",
+            "'https://example.org/not/a/repo' is not a GitHub or GitLab repository URL",
+        ),
         ("papers.jsonl:8", "not a JSON object"),
         ("papers.jsonl:9", "unknown field(s): colour"),
     ]
@@ -78,9 +86,22 @@ def test_it_reads_the_papers_with_code_links_dump():
     records, skips = _read("links-between-papers-and-code.json.gz")
 
     assert all(r.links_only for r in records)
-    assert [(r.arxiv_id, r.repositories[0].url, r.repositories[0].is_official, r.repositories[0].framework) for r in records] == [
+    assert [
+        (
+            r.arxiv_id,
+            r.repositories[0].url,
+            r.repositories[0].is_official,
+            r.repositories[0].framework,
+        )
+        for r in records
+    ] == [
         ("1706.03762", "https://github.com/tensorflow/tensor2tensor", True, "tf"),
-        ("1706.03762", "https://github.com/jadore801120/attention-is-all-you-need-pytorch", False, "pytorch"),
+        (
+            "1706.03762",
+            "https://github.com/jadore801120/attention-is-all-you-need-pytorch",
+            False,
+            "pytorch",
+        ),
         ("1512.03385", "https://github.com/kaiminghe/deep-residual-networks", True, ""),
         (None, "https://github.com/someone/something", False, ""),
     ]
@@ -176,7 +197,10 @@ def test_it_streams_a_large_json_array_across_read_chunks(tmp_path):
     # Entries straddle the reader's 1 MiB chunks, with multi-byte characters at the edges.
     import json
 
-    entries = [{"paper": {"id": f"2411.{n:05d}", "title": f"Über paper {n} " + "é" * 300}} for n in range(8000)]
+    entries = [
+        {"paper": {"id": f"2411.{n:05d}", "title": f"Über paper {n} " + "é" * 300}}
+        for n in range(8000)
+    ]
     path = tmp_path / "big.json"
     path.write_text(json.dumps(entries, ensure_ascii=False))
 

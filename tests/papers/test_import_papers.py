@@ -108,7 +108,9 @@ def test_it_folds_a_title_only_duplicate_into_the_arxiv_record():
     # Two stored copies: one found by arXiv id, another (no id) by a new title the arXiv
     # record brings. The import leaves one paper holding both copies' code.
     by_id = PaperFactory(arxiv_id="2106.09685", title="LoRA (preprint)")
-    by_title = PaperFactory(arxiv_id=None, title="LoRA: low-rank adaptation of large language models")
+    by_title = PaperFactory(
+        arxiv_id=None, title="LoRA: low-rank adaptation of large language models"
+    )
     repo = Repository.objects.create(url="https://github.com/x/lora", owner="x", name="lora")
     PaperRepository.objects.create(paper=by_title, repository=repo)
 
@@ -117,7 +119,9 @@ def test_it_folds_a_title_only_duplicate_into_the_arxiv_record():
     assert not Paper.objects.filter(pk=by_title.pk).exists()
     merged = Paper.objects.get(pk=by_id.pk)
     assert merged.title == "LoRA: Low-Rank Adaptation of Large Language Models"
-    assert "https://github.com/x/lora" in merged.code_links.values_list("repository__url", flat=True)
+    assert "https://github.com/x/lora" in merged.code_links.values_list(
+        "repository__url", flat=True
+    )
 
 
 def test_it_never_merges_two_different_arxiv_papers_that_share_a_title():

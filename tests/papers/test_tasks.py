@@ -1,6 +1,5 @@
 """Celery tasks of the papers app and the beat schedule that runs them."""
 
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -8,6 +7,7 @@ import responses
 from celery.schedules import crontab
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from config.celery_app import app
 from papers import tasks
@@ -64,7 +64,7 @@ def test_it_reads_the_schedule_minutes_from_the_environment(monkeypatch):
 
 @pytest.mark.django_db
 def test_it_recomputes_trending_from_the_task():
-    paper = PaperFactory(published_on=date.today())
+    paper = PaperFactory(published_on=timezone.localdate())
 
     result = tasks.recompute_trending.delay().get()
 
@@ -74,7 +74,7 @@ def test_it_recomputes_trending_from_the_task():
 
 @pytest.mark.django_db
 def test_it_skips_a_recompute_while_another_runs():
-    PaperFactory(published_on=date.today())
+    PaperFactory(published_on=timezone.localdate())
     cache.add("papers:task-lock:trending", 1, timeout=60)
 
     assert tasks.recompute_trending.delay().get() == {}
@@ -130,7 +130,7 @@ def test_it_imports_files_from_the_task():
 
 @pytest.mark.worker
 def test_it_recomputes_trending_on_a_real_worker(celery_worker):
-    PaperFactory(published_on=date.today())
+    PaperFactory(published_on=timezone.localdate())
 
     result = tasks.recompute_trending.delay().get(timeout=30)
 

@@ -99,12 +99,16 @@ def test_it_puts_pinned_papers_on_top_until_the_pin_ends():
     assert list(Paper.objects.trending("today")) == [pinned, hot, expired]
     top = Paper.objects.trending("today").first()
     assert top.trend_reason == "Pinned by the editors"
-    assert top.trend_score == pytest.approx(PIN_SCORE + 0.5 ** ((NOW - datetime(2023, 1, 1, tzinfo=UTC)).total_seconds() / 3600 / 24))
+    assert top.trend_score == pytest.approx(
+        PIN_SCORE + 0.5 ** ((NOW - datetime(2023, 1, 1, tzinfo=UTC)).total_seconds() / 3600 / 24)
+    )
     assert _trend(expired, "today").reason == "Published 1 day ago"  # 36 h old, pin over
 
 
 def test_it_adds_the_boost_while_it_lasts_and_says_so():
-    paper = PaperFactory(published_on=date(2023, 1, 1), boost=5, boost_until=NOW + timedelta(days=1))
+    paper = PaperFactory(
+        published_on=date(2023, 1, 1), boost=5, boost_until=NOW + timedelta(days=1)
+    )
     _repo_for(paper, {10: 0, 0: 12})
     boosted_only = PaperFactory(published_on=date(2023, 1, 1), boost=2)
 
@@ -113,7 +117,9 @@ def test_it_adds_the_boost_while_it_lasts_and_says_so():
     trend = _trend(paper, "today")
     assert trend.reason == "+12 stars in 24 h · boosted by the editors"
     # The +12 is observed at the latest snapshot (now): weight 1.
-    assert trend.score == pytest.approx(12 / 24 + 5 + 0.5 ** ((NOW - datetime(2023, 1, 1, tzinfo=UTC)).total_seconds() / 3600 / 24))
+    assert trend.score == pytest.approx(
+        12 / 24 + 5 + 0.5 ** ((NOW - datetime(2023, 1, 1, tzinfo=UTC)).total_seconds() / 3600 / 24)
+    )
     assert _trend(boosted_only, "today").reason == "Boosted by the editors"
 
 

@@ -18,15 +18,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH")
         parser.add_argument("--format", choices=FORMATS, default="auto", dest="fmt")
-        parser.add_argument("--dry-run", action="store_true", help="Read and report; store nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Read and report; store nothing."
+        )
         parser.add_argument("--draft", action="store_true", help="New papers wait as drafts.")
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *, paths, fmt, dry_run, draft, no_progress, **options):
         bar = None if no_progress else ProgressBar(sys.stderr)
-        summary = papers_import(
-            paths=paths, fmt=fmt, draft=draft, dry_run=dry_run, progress=bar
-        )
+        summary = papers_import(paths=paths, fmt=fmt, draft=draft, dry_run=dry_run, progress=bar)
         if bar:
             bar.finish()
         for problem in summary.unreadable:
