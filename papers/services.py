@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
@@ -82,20 +83,38 @@ def papers_import(
     """
     summary = ImportSummary(dry_run=dry_run)
     status = Paper.Status.DRAFT if draft else Paper.Status.PUBLISHED
-    with transaction.atomic():
-        for path in _ordered(paths, fmt):
-            try:
-                with Source(path) as source:
-                    for count, item in enumerate(importers.read(source, fmt), start=1):
-                        _import_item(item, status=status, summary=summary)
-                        if progress:
-                            progress(source, count, source.position, source.size)
-            except importers.UnreadableFile as exc:
-                summary.unreadable.append(str(exc))
-                logger.warning("import: %s", exc)
-        if dry_run:
+    items = _read_all(paths=paths, fmt=fmt, summary=summary, progress=progress)
+    if dry_run:
+        with transaction.atomic():
+            for item in items:
+                _import_item(item, status=status, summary=summary)
             transaction.set_rollback(True)
+        return summary
+    # Committed in batches: a dump of half a million papers neither holds one transaction
+    # (and, on SQLite, the write lock) for its whole length nor pays a commit per record.
+    # Upserts are idempotent, so an interrupted import is simply run again.
+    while batch := list(islice(items, IMPORT_BATCH)):
+        with transaction.atomic():
+            for item in batch:
+                _import_item(item, status=status, summary=summary)
     return summary
+
+
+IMPORT_BATCH = 500
+
+
+def _read_all(*, paths, fmt, summary: ImportSummary, progress: ProgressCallback | None):
+    for path in _ordered(paths, fmt):
+        try:
+            with Source(path) as source:
+                for count, item in enumerate(importers.read(source, fmt), start=1):
+                    yield item
+                    if progress:
+                        progress(source, count, source.position, source.size)
+        except importers.UnreadableFile as exc:
+            # Whatever the file yielded before it broke is imported; the rest is reported.
+            summary.unreadable.append(str(exc))
+            logger.warning("import: %s", exc)
 
 
 def _ordered(paths: Iterable[str], fmt: str) -> list[str]:

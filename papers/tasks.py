@@ -42,7 +42,11 @@ def import_papers(paths: list[str], fmt: str = "auto", draft: bool = False) -> d
 
 def _import_fetched(items) -> dict:
     status = "draft" if settings.PAPERS_FETCH_AS_DRAFT else "published"
-    return services.papers_import_items(items=items, status=status).as_dict()
+    summary = services.papers_import_items(items=items, status=status)
+    if summary.created and status == "published":
+        # New papers show on the site now rather than at the next hourly recompute.
+        recompute_trending.delay_on_commit()
+    return summary.as_dict()
 
 
 @shared_task(bind=True, max_retries=TRANSIENT_RETRIES)

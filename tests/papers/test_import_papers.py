@@ -245,3 +245,19 @@ def test_it_loads_the_bundled_sample_papers_once():
     assert Paper.objects.published().count() == 217
     assert Paper.objects.trending("today").count() == 217
     assert Paper.objects.filter(has_code=True).count() == 36
+
+
+def test_it_keeps_the_entries_read_before_a_file_breaks(tmp_path, monkeypatch):
+    monkeypatch.setattr("papers.services.IMPORT_BATCH", 2)  # the break falls mid-batch
+    entries = [
+        {"paper_url": f"https://paperswithcode.com/paper/p{n}", "title": f"Kept paper {n}"}
+        for n in range(3)
+    ]
+    path = tmp_path / "papers-with-abstracts.json"
+    path.write_text(json.dumps(entries)[:-1] + ', {"title": "cut sho')
+
+    out, err = _run(path)
+
+    assert "3 created" in out
+    assert "entry 4 is not valid JSON" in err
+    assert Paper.objects.filter(title__startswith="Kept paper").count() == 3
