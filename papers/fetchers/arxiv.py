@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import requests
 from django.conf import settings
 
-from papers.fetchers.base import FetchError, Spacing, session
+from papers.fetchers.base import FetchError, Spacing, get, session
 from papers.identifiers import InvalidIdentifier, parse_arxiv_id
 from papers.importers.arxiv import parse_feed
 from papers.importers.base import Item, Skip, UnreadableFile
@@ -23,16 +23,7 @@ class ArxivClient:
 
     def _get(self, params: dict) -> bytes:
         self.spacing.wait()
-        try:
-            response = self.http.get(API_URL, params=params, timeout=30)
-        except requests.RequestException as exc:
-            raise FetchError(f"arXiv API unreachable: {exc}", transient=True) from exc
-        if response.status_code != 200:
-            raise FetchError(
-                f"arXiv API answered {response.status_code}",
-                transient=response.status_code in (429, 500, 502, 503, 504),
-            )
-        return response.content
+        return get(self.http, API_URL, params=params, source="arXiv API").content
 
     def _parse(self, content: bytes, name: str) -> Iterator[Item]:
         try:

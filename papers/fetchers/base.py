@@ -16,6 +16,24 @@ class FetchError(Exception):
         self.transient = transient
 
 
+TRANSIENT_STATUSES = (429, 500, 502, 503, 504)
+
+
+def get(http: requests.Session, url: str, *, params: dict, source: str) -> requests.Response:
+    """GET that turns network failures and non-200 answers into FetchError (transient when
+    a retry may help)."""
+    try:
+        response = http.get(url, params=params, timeout=30)
+    except requests.RequestException as exc:
+        raise FetchError(f"{source} unreachable: {exc}", transient=True) from exc
+    if response.status_code != 200:
+        raise FetchError(
+            f"{source} answered {response.status_code}",
+            transient=response.status_code in TRANSIENT_STATUSES,
+        )
+    return response
+
+
 def session() -> requests.Session:
     s = requests.Session()
     s.headers["User-Agent"] = f"{settings.SITE_NAME} ({settings.SITE_URL})"

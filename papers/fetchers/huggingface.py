@@ -5,7 +5,7 @@ from datetime import date
 
 import requests
 
-from papers.fetchers.base import FetchError, session
+from papers.fetchers.base import FetchError, get, session
 from papers.importers.base import Item, RecordError, Skip
 from papers.importers.hf import record_from_entry
 
@@ -14,15 +14,7 @@ API_URL = "https://huggingface.co/api/daily_papers"
 
 def fetch_daily(*, day: date | None = None, http: requests.Session | None = None) -> Iterator[Item]:
     params = {"date": day.isoformat()} if day else {}
-    try:
-        response = (http or session()).get(API_URL, params=params, timeout=30)
-    except requests.RequestException as exc:
-        raise FetchError(f"Hugging Face unreachable: {exc}", transient=True) from exc
-    if response.status_code != 200:
-        raise FetchError(
-            f"Hugging Face answered {response.status_code}",
-            transient=response.status_code in (429, 500, 502, 503, 504),
-        )
+    response = get(http or session(), API_URL, params=params, source="Hugging Face")
     try:
         entries = response.json()
     except ValueError as exc:

@@ -162,6 +162,15 @@ def _lora_repo(**kwargs):
     return paper, repo
 
 
+def _other_repo():
+    return RepositoryFactory(url="https://github.com/a/b", owner="a", name="b")
+
+
+def _github_test(test):
+    """Recorded GitHub responses, a database, and the clock stopped at NOW."""
+    return responses.activate(pytest.mark.django_db(time_machine.travel(NOW, tick=False)(test)))
+
+
 def _rate(remaining=4999, reset=1732110000):
     return {
         "X-RateLimit-Limit": "5000",
@@ -170,9 +179,7 @@ def _rate(remaining=4999, reset=1732110000):
     }
 
 
-@responses.activate
-@pytest.mark.django_db
-@time_machine.travel(NOW, tick=False)
+@_github_test
 def test_it_records_github_stars_with_the_etag_and_token():
     paper, repo = _lora_repo()
     responses.get(
@@ -192,9 +199,7 @@ def test_it_records_github_stars_with_the_etag_and_token():
     assert paper.stars == 10789
 
 
-@responses.activate
-@pytest.mark.django_db
-@time_machine.travel(NOW, tick=False)
+@_github_test
 def test_it_sends_the_etag_and_keeps_the_count_on_304():
     _, repo = _lora_repo(etag='W/"5c2f2a"')
     responses.get(
@@ -211,12 +216,10 @@ def test_it_sends_the_etag_and_keeps_the_count_on_304():
     assert "Authorization" not in responses.calls[0].request.headers
 
 
-@responses.activate
-@pytest.mark.django_db
-@time_machine.travel(NOW, tick=False)
+@_github_test
 def test_it_stops_every_run_until_the_rate_limit_resets():
     _, first = _lora_repo()
-    second = RepositoryFactory(url="https://github.com/a/b", owner="a", name="b")
+    second = _other_repo()
     reset = int((NOW + timedelta(minutes=20)).timestamp())
     responses.get(
         GITHUB_URL,
@@ -234,12 +237,10 @@ def test_it_stops_every_run_until_the_rate_limit_resets():
     assert not StarSnapshot.objects.exists()
 
 
-@responses.activate
-@pytest.mark.django_db
-@time_machine.travel(NOW, tick=False)
+@_github_test
 def test_it_pauses_after_the_last_allowed_request():
     _, repo = _lora_repo()
-    other = RepositoryFactory(url="https://github.com/a/b", owner="a", name="b")
+    other = _other_repo()
     responses.get(
         GITHUB_URL,
         body=(DATA / "github_repo_microsoft_lora.json").read_bytes(),
@@ -253,9 +254,7 @@ def test_it_pauses_after_the_last_allowed_request():
     assert len(responses.calls) == 1
 
 
-@responses.activate
-@pytest.mark.django_db
-@time_machine.travel(NOW, tick=False)
+@_github_test
 def test_it_honours_retry_after_on_secondary_rate_limits():
     _, repo = _lora_repo()
     responses.get(GITHUB_URL, status=429, headers={"Retry-After": "120"})
@@ -265,12 +264,10 @@ def test_it_honours_retry_after_on_secondary_rate_limits():
     assert summary.paused_until == NOW + timedelta(seconds=120)
 
 
-@responses.activate
-@pytest.mark.django_db
-@time_machine.travel(NOW, tick=False)
+@_github_test
 def test_it_moves_deleted_repositories_to_the_back_of_the_queue():
     _, repo = _lora_repo()
-    fresh = RepositoryFactory(url="https://github.com/a/b", owner="a", name="b")
+    fresh = _other_repo()
     PaperRepositoryFactory(repository=fresh)
     responses.get(GITHUB_URL, status=404, json={"message": "Not Found"}, headers=_rate())
 
