@@ -200,6 +200,17 @@ def iter_json_array(source: Source) -> Iterator[tuple[int, object]]:
         yield number, value
 
 
+def read_json_entries(source: Source, parse) -> Iterator[Item]:
+    """`parse(entry, location=...)` applied to each entry of a JSON array file; an entry it
+    rejects with RecordError becomes a Skip naming the entry."""
+    for number, entry in iter_json_array(source):
+        location = f"{source.name}: entry {number}"
+        try:
+            yield parse(entry, location=location)
+        except RecordError as exc:
+            yield Skip(location, str(exc))
+
+
 # --- Field helpers shared by the readers -------------------------------------------------------
 
 

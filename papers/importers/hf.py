@@ -7,11 +7,10 @@ from papers.importers.base import (
     Item,
     PaperRecord,
     RecordError,
-    Skip,
     Source,
     arxiv_id_or_none,
-    iter_json_array,
     parse_date,
+    read_json_entries,
     repository,
     require_title,
     text,
@@ -19,12 +18,7 @@ from papers.importers.base import (
 
 
 def read(source: Source) -> Iterator[Item]:
-    for number, entry in iter_json_array(source):
-        location = f"{source.name}: entry {number}"
-        try:
-            yield record_from_entry(entry, location=location)
-        except RecordError as exc:
-            yield Skip(location, str(exc))
+    return read_json_entries(source, record_from_entry)
 
 
 def record_from_entry(entry, *, location: str) -> PaperRecord:

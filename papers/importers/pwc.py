@@ -7,11 +7,10 @@ from papers.importers.base import (
     Item,
     PaperRecord,
     RecordError,
-    Skip,
     Source,
     arxiv_id_or_none,
-    iter_json_array,
     parse_date,
+    read_json_entries,
     repository,
     require_title,
     string_list,
@@ -20,17 +19,13 @@ from papers.importers.base import (
 
 
 def read(source: Source) -> Iterator[Item]:
-    for number, entry in iter_json_array(source):
-        location = f"{source.name}: entry {number}"
-        try:
-            if not isinstance(entry, dict):
-                raise RecordError("not a JSON object")
-            if "repo_url" in entry:
-                yield _link(entry, location)
-            else:
-                yield _paper(entry, location)
-        except RecordError as exc:
-            yield Skip(location, str(exc))
+    return read_json_entries(source, _entry)
+
+
+def _entry(entry, *, location: str) -> PaperRecord:
+    if not isinstance(entry, dict):
+        raise RecordError("not a JSON object")
+    return _link(entry, location) if "repo_url" in entry else _paper(entry, location)
 
 
 def _paper(entry: dict, location: str) -> PaperRecord:
