@@ -4,6 +4,7 @@
 them into Papers.
 """
 
+import json
 from collections.abc import Iterator
 
 from papers.importers import arxiv, hf, jsonl, pwc, searchpage
@@ -56,7 +57,13 @@ def detect_format(source: Source) -> str:
             return "pwc"
         raise UnreadableFile(f"{source.path}: a JSON array of unknown entries")
     if stripped.startswith("{"):
-        return "jsonl"
+        first_line = stripped.split("\n", 1)[0]
+        try:
+            if isinstance(json.loads(first_line), dict):
+                return "jsonl"
+        except ValueError:
+            pass
+        raise UnreadableFile(f"{source.path}: not JSON Lines (the first line is not a JSON object)")
     if stripped.startswith(searchpage.BANNER_PREFIX):
         return "searchpage"
     raise UnreadableFile(

@@ -186,6 +186,14 @@ def test_it_reports_a_missing_file_as_unreadable(tmp_path):
         Source(tmp_path / "missing.jsonl")
 
 
+def test_it_refuses_a_json_document_that_is_not_json_lines():
+    with (
+        Source(DATA / "github_repo_microsoft_lora.json") as source,
+        pytest.raises(UnreadableFile, match="not JSON Lines"),
+    ):
+        detect_format(source)
+
+
 def test_it_refuses_to_guess_an_unknown_format(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("Just some notes\n")
