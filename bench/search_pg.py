@@ -274,7 +274,7 @@ INSERT INTO papers_paper (
 SELECT
     'b' || g, '', 'bench-' || g, t.title, 'bench ' || g || ' ' || left(t.title, 200),
     t.abstract, t.authors, DATE '2026-11-01' - (g %% 900), '[]'::jsonb, '', '', 'published',
-    '[]'::jsonb, 0, false, (g * 7919) %% 500, (g %% 3 = 0), now(), now()
+    '[]'::jsonb, 0, false, (g::bigint * 7919) %% 500, (g %% 3 = 0), now(), now()
 FROM generate_series(%(start)s, %(stop)s) AS g
 CROSS JOIN LATERAL (
     SELECT
@@ -376,12 +376,13 @@ def main() -> None:
 
     django.setup()
     from papers.models import Paper
-    from papers.selectors import paper_search
+    from papers.selectors import paper_search, related_papers
 
     print(f"filling {args.database_url} up to {args.papers:,} papers", flush=True)
     fill(args.papers)
     total = Paper.objects.count()
-    any_pk = Paper.objects.values_list("pk", flat=True).first()
+    any_paper = Paper.objects.order_by("pk").first()
+    any_pk = any_paper.pk
     words = vocabulary()
 
     cases = [
@@ -398,13 +399,14 @@ def main() -> None:
         ),
         ("misspelled title (trigram fallback)", lambda: paper_search(query="trnsformr atention")),
         ("hostile input", lambda: paper_search(query="') OR 1=1; -- & | ! <script>" * 5)),
+        ("paper page: related by similar title", lambda: related_papers(any_paper)),
     ]
     print(f"\n{total:,} papers, {args.runs} runs each, times in ms")
     print(f"{'case':<40} {'p50':>8} {'p95':>8} {'max':>8}  results")
     for name, fn in cases:
         samples = timed(fn, args.runs)
         result = fn()
-        shown = len(result.papers) if hasattr(result, "papers") else 1
+        shown = len(getattr(result, "papers", result if isinstance(result, list) else [1]))
         print(
             f"{name:<40} {statistics.median(samples):8.1f} {p95(samples):8.1f}"
             f" {max(samples):8.1f}  {shown}"

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from papers.models import Paper, PaperRepository, Topic, Window
+from papers.search import query_terms
 
 PER_PAGE = 20
+# Title words a paper page searches with for related papers.
+RELATED_TITLE_WORDS = 8
 
 
 def with_card_data(papers: QuerySet) -> QuerySet:
@@ -55,8 +58,8 @@ def topics_with_counts() -> QuerySet:
 
 
 def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
-    """Papers sharing the most topics with `paper`, then (PostgreSQL) similar titles to
-    fill up: at most three queries."""
+    """Papers sharing the most topics with `paper`, topped up with papers whose text best
+    matches any of its title's words (full-text search): at most three queries."""
     related: list[Paper] = []
     topic_ids = [topic.pk for topic in paper.topics.all()]
     others = Paper.objects.published().exclude(pk=paper.pk).defer("search_vector")
@@ -66,11 +69,11 @@ def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
             .annotate(shared=Count("topics"))
             .order_by("-shared", "-stars", F("published_on").desc(nulls_last=True), "-pk")[:limit]
         )
-    if len(related) < limit:
+    words = [w for w in query_terms(paper.title) if len(w) > 3][:RELATED_TITLE_WORDS]
+    if len(related) < limit and words:
         seen = [p.pk for p in related]
-        related += list(
-            others.exclude(pk__in=seen).similar_titles(paper.title)[: limit - len(related)]
-        )
+        similar = others.exclude(pk__in=seen).search(" or ".join(words))
+        related += list(similar[: limit - len(related)])
     return related
 
 

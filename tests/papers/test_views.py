@@ -286,11 +286,11 @@ class TestPaperPage:
 
     def test_it_lists_related_papers_sharing_topics_most_first(self, client):
         a, b = TopicFactory(), TopicFactory()
-        paper = PaperFactory(slug="subject")
+        paper = PaperFactory(slug="subject", title="Subject")
         paper.topics.add(a, b)
         PaperFactory(title="Shares One").topics.add(a)
         PaperFactory(title="Shares Both").topics.add(a, b)
-        PaperFactory(title="Shares Nothing")
+        PaperFactory(title="Shares Nothing", abstract="Nothing in common.")
         PaperFactory(title="Hidden Sibling", status=Paper.Status.HIDDEN).topics.add(a, b)
 
         body = client.get("/papers/subject/").content.decode()
@@ -301,15 +301,19 @@ class TestPaperPage:
         assert "Hidden Sibling" not in related
 
     @pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="similar-title matching needs pg_trgm"
+        connection.vendor != "postgresql", reason="text similarity uses PostgreSQL full-text search"
     )
-    def test_it_fills_related_papers_with_similar_titles(self, client):
+    def test_it_fills_related_papers_with_similar_text(self, client):
         PaperFactory(slug="subject", title="Diffusion Models for Protein Design")
+        PaperFactory(title="Protein Ligands", abstract="Docking.")
         PaperFactory(title="Diffusion Models for Protein Folding")
+        PaperFactory(title="Speech Recognition", abstract="Audio.")
 
         body = client.get("/papers/subject/").content.decode()
 
-        assert "Diffusion Models for Protein Folding" in body.split('id="related-title"')[1]
+        related = body.split('id="related-title"')[1]
+        assert related.index("Protein Folding") < related.index("Protein Ligands")
+        assert "Speech Recognition" not in related
 
     def test_it_answers_404_in_the_site_style_for_unknown_or_hidden_papers(self, client):
         PaperFactory(slug="hidden", status=Paper.Status.HIDDEN)
