@@ -99,6 +99,15 @@ def test_login_by_code(client, outbox, verified_user):
     assert client.session["_auth_user_id"] == str(verified_user.pk)
 
 
+def test_account_emails_speak_with_the_site_name_not_the_host(client, outbox, verified_user):
+    client.post("/accounts/login/code/", {"email": "ada@example.org"})
+
+    message = outbox[-1]
+    assert message.subject.startswith("[Paperboy] ")
+    assert message.body.startswith("Hello from Paperboy!")
+    assert "testserver" not in message.body
+
+
 def test_login_by_password(client, verified_user):
     verified_user.set_password(PASSWORD)
     verified_user.save()
