@@ -5,12 +5,13 @@
     .venv/bin/python bench/load_test.py --seconds 20 --clients 8 --workers 4
 
 Starts gunicorn on loopback (settings bench.site_settings: the real settings plus a
-trivial view, /bench/trivial, behind the same middleware) against its own PostgreSQL
-database and Redis DB (created and filled with sample papers if empty), then hits each
-URL with --clients processes for --seconds and prints requests per second, p50/p95
-latency and the ratio to the trivial view measured in the same run. The home page is
-measured with its cache warm (the steady state between two trending recomputes) and
-cold (cache cleared before every request, i.e. the cost of a miss).
+trivial view, /bench/trivial, behind the same middleware, and one that also makes one
+cache read, the floor for any cached page) against its own PostgreSQL database and Redis
+DB (created and filled with sample papers if empty), then hits each URL with --clients
+processes for --seconds and prints requests per second, p50/p95 latency and the ratio to
+the trivial view measured in the same run. The home page is measured with its cache warm
+(the steady state between two trending recomputes) and cold (cache cleared before every
+request, i.e. the cost of a miss).
 """
 
 import argparse
@@ -226,6 +227,7 @@ def main() -> None:
         searches = [f"/search/?q={w}" for w in (sample["word"], "model", "graph+network", "zzqx")]
         cases = [
             ("trivial view (baseline)", ["/bench/trivial"], {}),
+            ("trivial + 1 cache read", ["/bench/trivial-cache-read"], {}),
             ("home, cache warm", ["/"], {}),
             ("home, cache cold", ["/"], {"clear_cache_url": args.redis_url}),
             ("paper page, cache warm", [sample["paper"]], {}),
