@@ -13,6 +13,7 @@ which it creates, migrates and empties: never point it at a database you care ab
 """
 
 import argparse
+import contextlib
 import os
 import random
 import subprocess
@@ -216,10 +217,8 @@ def rss_mb(field: str = "VmRSS") -> float:
 
 
 def reset_peak() -> None:
-    try:
+    with contextlib.suppress(OSError):  # not Linux: the peak then covers the setup too
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM on Linux
-    except OSError:
-        pass
 
 
 def send_chunks(edition_id: int, chunks: list, out=None) -> dict:
@@ -264,7 +263,7 @@ def run_send(args) -> dict:
 
     from digests.models import Kind
     from digests.selection import due_on_date
-    from digests.services import digest_fan_out, edition_get_or_compose, edition_finish_if_done
+    from digests.services import digest_fan_out, edition_finish_if_done, edition_get_or_compose
 
     day = timezone.localdate()
     counter = QueryCounter()

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from digests import services
 from digests.models import Delivery, Edition, Kind
-from digests.services import delivery_fail_stale, edition_get_or_compose
+from digests.services import compose, delivery_fail_stale, edition_get_or_compose
 from tests.digests.conftest import make_trending
 from tests.factories import SubscriberFactory
 
@@ -34,7 +34,7 @@ def test_it_reads_the_winners_edition_when_a_second_beat_races_it():
         Edition.objects.create(date=DAY, kind=Kind.DAILY, subject="the other beat's")
         return real_pick(**kwargs)
 
-    with mock.patch.object(services, "edition_pick_papers", pick_while_another_beat_commits):
+    with mock.patch.object(compose, "edition_pick_papers", pick_while_another_beat_commits):
         edition, created = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
     assert not created and edition.subject == "the other beat's"
     assert Edition.objects.count() == 1

@@ -1,10 +1,4 @@
-"""Writes for digests: compose editions, fan out, claim and send, record ESP events.
-
-Exactly once, by the database: an edition is unique per (date, kind) and a delivery per
-(edition, subscriber). A chunk claims its pending deliveries (SELECT ... FOR UPDATE SKIP
-LOCKED, then status "sending") before the ESP is called, and marks them after. A rerun,
-a retried task or a second worker only ever finds rows that are no longer pending.
-"""
+"""Fan-out, claim, send and mark: the exactly-once core of sending a digest."""
 
 import datetime as dt
 import json
@@ -15,93 +9,21 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from digests import rendering, selection
-from digests.models import Delivery, Edition, EditionPaper, Kind
+from digests.models import Delivery, Edition
 from digests.sending import Outcome, Recipient, TransientSendError, merge_format, send_batch
 from digests.sending import send_each as _send_each
-from papers.models import Paper, Window
 from subscriptions.models import Subscriber
-from subscriptions.services import subscriber_suppress, subscriber_unsubscribe
 from subscriptions.tokens import list_unsubscribe_headers, manage_url, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = getattr(settings, "DIGEST_CHUNK_SIZE", 1000)
-CANDIDATES = getattr(settings, "DIGEST_CANDIDATES", 100)
 STALE_CLAIM = dt.timedelta(hours=2)
-# Which trending windows fill an edition, in order: a quiet day is topped up from the week
-# and the month, so there is always something to read.
-WINDOWS = {
-    Kind.DAILY: [Window.TODAY, Window.WEEK, Window.MONTH],
-    Kind.WEEKLY: [Window.WEEK, Window.MONTH],
-}
-
-
-# --- Composing ------------------------------------------------------------------------------
-
-
-@dataclass
-class Pick:
-    paper: Paper
-    reason: str
-    score: float
-
-
-def edition_pick_papers(*, kind: str, limit: int = CANDIDATES) -> list[Pick]:
-    """The top of the trending ranking now, without a publication-date cut-off."""
-    picks: dict[int, Pick] = {}
-    for window in WINDOWS[kind]:
-        for paper in Paper.objects.trending(window)[: limit * 2]:
-            if paper.pk not in picks:
-                picks[paper.pk] = Pick(paper, paper.trend_reason or "", paper.trend_score or 0)
-            if len(picks) >= limit:
-                return list(picks.values())
-    return list(picks.values())
-
-
-def edition_get_or_compose(*, day: dt.date, kind: str) -> tuple[Edition, bool]:
-    """The edition of `day` and `kind`, composed now if it does not exist yet.
-
-    The edition and its papers are written in one transaction, so nobody ever sees an
-    edition without its papers; a concurrent composer (second beat) hits the unique
-    constraint and reads the winner's edition instead.
-    """
-    existing = Edition.objects.filter(date=day, kind=kind).first()
-    if existing:
-        return existing, False
-    picks = edition_pick_papers(kind=kind)
-    try:
-        with transaction.atomic():
-            edition = Edition.objects.create(date=day, kind=kind, status=Edition.Status.SENDING)
-            EditionPaper.objects.bulk_create(
-                EditionPaper(
-                    edition=edition, paper=p.paper, position=i, reason=p.reason[:200], score=p.score
-                )
-                for i, p in enumerate(picks, start=1)
-            )
-            top = picks[0].paper.title if picks else ""
-            edition.subject = rendering.subject_for(edition, top)[:300]
-            edition.save(update_fields=["subject"])
-    except IntegrityError:
-        return Edition.objects.get(date=day, kind=kind), False
-    logger.info("composed %s with %d papers", edition, len(picks))
-    return edition, True
-
-
-def edition_preview(*, day: dt.date, kind: str) -> tuple[Edition, list]:
-    """The edition of `day` as it stands or would be composed now, nothing written."""
-    existing = Edition.objects.filter(date=day, kind=kind).first()
-    if existing:
-        entries = rendering.edition_entries(existing)
-        return existing, list(entries.values())
-    edition = Edition(date=day, kind=kind, created_at=timezone.now())
-    picks = edition_pick_papers(kind=kind)
-    entries = rendering.paper_entries([(p.paper, p.reason) for p in picks])
-    return edition, entries
 
 
 # --- Fan-out --------------------------------------------------------------------------------
@@ -194,7 +116,7 @@ def _claim(*, edition: Edition, subscriber_ids: list[int]) -> list[Delivery]:
     return claimed
 
 
-def _recipient(delivery_id: int, subscriber: Subscriber) -> Recipient:
+def recipient_for(delivery_id: int, subscriber: Subscriber) -> Recipient:
     headers = list_unsubscribe_headers(subscriber)
     # The header's first entry is the https unsubscribe URL: reuse it rather than sign the
     # same token twice (signing is a tenth of the per-reader cost).
@@ -251,7 +173,7 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
             result.skipped[choice.skip_reason] += 1
             continue
         html = subscriber.email_format != Subscriber.Format.TEXT
-        groups[(tuple(choice.paper_ids), html)].append(_recipient(delivery.pk, subscriber))
+        groups[(tuple(choice.paper_ids), html)].append(recipient_for(delivery.pk, subscriber))
 
     outcomes: dict[int, Outcome] = {}
     transient: TransientSendError | None = None
@@ -413,215 +335,3 @@ def delivery_fail_stale(*, older_than: dt.timedelta = STALE_CLAIM) -> int:
 def backoff_seconds(attempt: int, *, base: float = 30, cap: float = 1800) -> float:
     """Exponential backoff with full jitter: spreads retrying workers apart."""
     return random.uniform(0, min(cap, base * 2**attempt))  # jitter, not security
-
-
-# --- Running a whole send -------------------------------------------------------------------
-
-
-@dataclass
-class SendSummary:
-    editions: list = field(default_factory=list)
-    due: int = 0
-    result: ChunkResult = field(default_factory=ChunkResult)
-
-
-def digest_send_due(*, now: dt.datetime, enqueue) -> SendSummary:
-    """What beat runs each hour: compose the editions that are due and fan them out."""
-    summary = SendSummary()
-    delivery_fail_stale()
-    for (day, kind), subscribers in selection.due_now(now=now).items():
-        if not subscribers.exists():
-            continue
-        edition, _ = edition_get_or_compose(day=day, kind=kind)
-        summary.editions.append(edition)
-        summary.due += digest_fan_out(edition=edition, subscribers=subscribers, enqueue=enqueue)
-    return summary
-
-
-def digest_send_date(
-    *, day: dt.date, kind: str, retries: int = 3, sleep=None, progress=None
-) -> SendSummary:
-    """Send the edition of `day` to everyone due that day, in this process (send_digest)."""
-    import time
-
-    sleep = sleep or time.sleep
-    summary = SendSummary()
-    subscribers = selection.due_on_date(day=day, kind=kind)
-    edition, _ = edition_get_or_compose(day=day, kind=kind)
-    summary.editions.append(edition)
-    chunks: list[list[int]] = []
-    summary.due = digest_fan_out(
-        edition=edition, subscribers=subscribers, enqueue=lambda _pk, ids: chunks.append(ids)
-    )
-    connection = get_connection()
-    for index, ids in enumerate(chunks, start=1):
-        for attempt in range(retries + 1):
-            try:
-                summary.result.add(
-                    delivery_send_chunk(edition=edition, subscriber_ids=ids, connection=connection)
-                )
-                break
-            except TransientSendError as exc:
-                if attempt == retries:
-                    summary.result.failed += delivery_fail_chunk(
-                        edition=edition, subscriber_ids=ids, error=str(exc)
-                    )
-                    break
-                logger.warning("transient ESP error, retrying: %s", exc)
-                sleep(backoff_seconds(attempt, base=1, cap=30))
-        if progress:
-            progress(index, len(chunks), summary.result)
-    edition_finish_if_done(edition=edition)
-    return summary
-
-
-def digest_dry_run(*, day: dt.date, kind: str) -> SendSummary:
-    """What `send_digest --dry-run` reports: the choices, with nothing sent or written."""
-    summary = SendSummary()
-    edition, entries = edition_preview(day=day, kind=kind)
-    candidates = [
-        selection.Candidate(
-            paper_id=e.id,
-            topic_ids=frozenset(),
-            text=f"{e.title}\n{e.abstract}".lower(),
-            has_code=bool(e.code),
-        )
-        for e in entries
-    ]
-    topic_map = defaultdict(set)
-    for paper_id, topic_id in Paper.topics.through.objects.filter(
-        paper_id__in=[c.paper_id for c in candidates]
-    ).values_list("paper_id", "topic_id"):
-        topic_map[paper_id].add(topic_id)
-    candidates = [
-        selection.Candidate(c.paper_id, frozenset(topic_map[c.paper_id]), c.text, c.has_code)
-        for c in candidates
-    ]
-    subscribers = selection.due_on_date(day=day, kind=kind).order_by("pk")
-    if edition.pk:
-        subscribers = subscribers.exclude(deliveries__edition=edition)
-    for chunk_start in range(0, subscribers.count(), CHUNK_SIZE):
-        chunk = list(subscribers[chunk_start : chunk_start + CHUNK_SIZE])
-        topics = selection.topics_of([s.pk for s in chunk])
-        seen = selection.already_sent(
-            edition=edition if edition.pk else None,
-            subscriber_ids=[s.pk for s in chunk],
-            paper_ids=[c.paper_id for c in candidates],
-        )
-        for subscriber in chunk:
-            choice = selection.choose_papers(
-                subscriber,
-                candidates=candidates,
-                topic_ids=topics[subscriber.pk],
-                seen=seen.get(subscriber.pk, set()),
-            )
-            if choice.skip_reason:
-                summary.result.skipped[choice.skip_reason] += 1
-            else:
-                summary.result.sent += 1
-        summary.due += len(chunk)
-    summary.editions.append(edition)
-    return summary
-
-
-def digest_send_test(*, day: dt.date, kind: str, to: str, connection=None) -> str:
-    """One test copy of the edition of `day` to `to`: no delivery is recorded and the
-    edition is not written. Links point at `to`'s own preferences if `to` subscribes."""
-    edition, entries = edition_preview(day=day, kind=kind)
-    entries = entries[:10]
-    rendered = rendering.render_digest(
-        edition,
-        entries,
-        html=True,
-        web_url=rendering.edition_web_url(edition),
-    )
-    subscriber = Subscriber.objects.filter(email__iexact=to).first()
-    if subscriber:
-        recipient = _recipient(0, subscriber)
-    else:  # not a reader: the copy shows the site's address where their links would be
-        home = f"{settings.SITE_URL}/"
-        recipient = Recipient(0, 0, to, {"unsubscribe_url": home, "manage_url": home}, {})
-    outcomes: dict[int, Outcome] = {}
-    _send_each(
-        connection=connection or get_connection(),
-        rendered=rendered,
-        recipients=[recipient],
-        kind=edition.kind,
-        edition_id=edition.pk or 0,
-        outcomes=outcomes,
-    )
-    outcome = outcomes[0]
-    if not outcome.sent:
-        raise ValueError(outcome.error)
-    return outcome.message_id
-
-
-# --- ESP feedback ---------------------------------------------------------------------------
-
-_SOFT_BOUNCES = {"SoftBounce", "Transient", "DnsError"}
-
-
-def _find_delivery(event) -> Delivery | None:
-    metadata = event.metadata or {}
-    delivery_id = str(metadata.get("delivery_id", ""))
-    if delivery_id.isdigit():
-        found = Delivery.objects.filter(pk=int(delivery_id)).select_related("subscriber").first()
-        if found:
-            return found
-    if event.message_id:
-        return (
-            Delivery.objects.filter(esp_message_id=str(event.message_id))
-            .select_related("subscriber")
-            .first()
-        )
-    return None
-
-
-def _first(delivery: Delivery, field_name: str, counter: str | None, when) -> None:
-    """Set a first-seen timestamp once; move the edition's counter only that first time."""
-    updated = Delivery.objects.filter(pk=delivery.pk, **{f"{field_name}__isnull": True}).update(
-        **{field_name: when}
-    )
-    if updated and counter:
-        Edition.objects.filter(pk=delivery.edition_id).update(**{counter: F(counter) + 1})
-
-
-def delivery_record_event(*, event) -> str:
-    """Apply one Anymail tracking event; returns what was done (for logs and tests)."""
-    delivery = _find_delivery(event)
-    when = event.timestamp or timezone.now()
-    event_type = event.event_type
-    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
-    subscriber = delivery.subscriber if delivery else None
-    if subscriber is None and event.recipient:
-        subscriber = Subscriber.objects.filter(email__iexact=event.recipient).first()
-
-    if event_type == "bounced" and raw.get("Type") in _SOFT_BOUNCES:
-        return "soft bounce ignored"
-    if event_type in ("bounced", "complained"):
-        status = (
-            Subscriber.Status.BOUNCED if event_type == "bounced" else Subscriber.Status.COMPLAINED
-        )
-        if subscriber:
-            subscriber_suppress(subscriber=subscriber, status=status)
-        if delivery:
-            _first(delivery, f"{event_type}_at", f"{event_type}_count", when)
-        return f"suppressed ({status})" if subscriber else "unknown recipient"
-    if event_type == "unsubscribed":
-        if subscriber:
-            subscriber_unsubscribe(subscriber=subscriber, source="esp")
-        return "unsubscribed" if subscriber else "unknown recipient"
-    if delivery is None:
-        return "unknown delivery"
-    if event_type == "delivered":
-        _first(delivery, "delivered_at", "delivered_count", when)
-        return "delivered"
-    if event_type == "opened":
-        Delivery.objects.filter(pk=delivery.pk).update(open_count=F("open_count") + 1)
-        _first(delivery, "opened_at", "opened_count", when)
-        return "opened"
-    if event_type == "clicked":
-        Delivery.objects.filter(pk=delivery.pk).update(click_count=F("click_count") + 1)
-        _first(delivery, "clicked_at", "clicked_count", when)
-        return "clicked"
-    return f"ignored {event_type}"

@@ -1,0 +1,83 @@
+"""Composing editions: at most one per (date, kind), with the papers of the moment."""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from digests import rendering
+from digests.models import Edition, EditionPaper, Kind
+from papers.models import Paper, Window
+
+logger = logging.getLogger(__name__)
+
+CANDIDATES = getattr(settings, "DIGEST_CANDIDATES", 100)
+# Which trending windows fill an edition, in order: a quiet day is topped up from the week
+# and the month, so there is always something to read.
+WINDOWS = {
+    Kind.DAILY: [Window.TODAY, Window.WEEK, Window.MONTH],
+    Kind.WEEKLY: [Window.WEEK, Window.MONTH],
+}
+
+
+@dataclass
+class Pick:
+    paper: Paper
+    reason: str
+    score: float
+
+
+def edition_pick_papers(*, kind: str, limit: int = CANDIDATES) -> list[Pick]:
+    """The top of the trending ranking now, without a publication-date cut-off."""
+    picks: dict[int, Pick] = {}
+    for window in WINDOWS[kind]:
+        for paper in Paper.objects.trending(window)[: limit * 2]:
+            if paper.pk not in picks:
+                picks[paper.pk] = Pick(paper, paper.trend_reason or "", paper.trend_score or 0)
+            if len(picks) >= limit:
+                return list(picks.values())
+    return list(picks.values())
+
+
+def edition_get_or_compose(*, day: dt.date, kind: str) -> tuple[Edition, bool]:
+    """The edition of `day` and `kind`, composed now if it does not exist yet.
+
+    The edition and its papers are written in one transaction, so nobody ever sees an
+    edition without its papers; a concurrent composer (second beat) hits the unique
+    constraint and reads the winner's edition instead.
+    """
+    existing = Edition.objects.filter(date=day, kind=kind).first()
+    if existing:
+        return existing, False
+    picks = edition_pick_papers(kind=kind)
+    try:
+        with transaction.atomic():
+            edition = Edition.objects.create(date=day, kind=kind, status=Edition.Status.SENDING)
+            EditionPaper.objects.bulk_create(
+                EditionPaper(
+                    edition=edition, paper=p.paper, position=i, reason=p.reason[:200], score=p.score
+                )
+                for i, p in enumerate(picks, start=1)
+            )
+            top = picks[0].paper.title if picks else ""
+            edition.subject = rendering.subject_for(edition, top)[:300]
+            edition.save(update_fields=["subject"])
+    except IntegrityError:
+        return Edition.objects.get(date=day, kind=kind), False
+    logger.info("composed %s with %d papers", edition, len(picks))
+    return edition, True
+
+
+def edition_preview(*, day: dt.date, kind: str) -> tuple[Edition, list]:
+    """The edition of `day` as it stands or would be composed now, nothing written."""
+    existing = Edition.objects.filter(date=day, kind=kind).first()
+    if existing:
+        entries = rendering.edition_entries(existing)
+        return existing, list(entries.values())
+    edition = Edition(date=day, kind=kind, created_at=timezone.now())
+    picks = edition_pick_papers(kind=kind)
+    entries = rendering.paper_entries([(p.paper, p.reason) for p in picks])
+    return edition, entries
