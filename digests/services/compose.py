@@ -55,7 +55,7 @@ def edition_get_or_compose(*, day: dt.date, kind: str) -> tuple[Edition, bool]:
     picks = edition_pick_papers(kind=kind)
     try:
         with transaction.atomic():
-            edition = Edition.objects.create(date=day, kind=kind, status=Edition.Status.SENDING)
+            edition = Edition.objects.create(date=day, kind=kind, status=Edition.Status.COMPOSING)
             EditionPaper.objects.bulk_create(
                 EditionPaper(
                     edition=edition, paper=p.paper, position=i, reason=p.reason[:200], score=p.score

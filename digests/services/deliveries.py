@@ -44,10 +44,11 @@ def digest_fan_out(*, edition: Edition, subscribers, enqueue) -> int:
         last = ids[-1]
         _insert_pending(edition=edition, subscriber_ids=ids)
         if not total:
-            # Later hours add readers in other time zones to an edition already sent.
-            Edition.objects.filter(pk=edition.pk, status=Edition.Status.SENT).update(
-                status=Edition.Status.SENDING
-            )
+            # A new edition starts sending; later hours add readers in other time zones
+            # to an edition already sent. A failed edition stays failed (visible).
+            Edition.objects.filter(
+                pk=edition.pk, status__in=[Edition.Status.COMPOSING, Edition.Status.SENT]
+            ).update(status=Edition.Status.SENDING)
         enqueue(edition.pk, ids)
         total += len(ids)
     return total

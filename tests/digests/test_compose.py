@@ -24,6 +24,7 @@ def test_it_composes_an_edition_once_per_date_and_kind():
     assert created and not created_again and again == first and weekly != first
     assert [e.paper_id for e in first.entries.all()] == [p.pk for p in papers]
     assert first.subject == f"Trending papers, 27 Nov: {papers[0].title}"
+    assert first.status == Edition.Status.COMPOSING  # until a fan-out starts sending it
 
 
 def test_it_reads_the_winners_edition_when_a_second_beat_races_it():
