@@ -84,10 +84,18 @@ def env_timezone(name: str, default: str) -> str:
     return value
 
 
-def env_prefixed(prefix: str) -> dict[str, str]:
-    """Every variable named PREFIX<KEY>, as {KEY: value} (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN)."""
+_WORD_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def env_prefixed(prefix: str) -> dict[str, str | bool]:
+    """Every variable named PREFIX<KEY>, as {KEY: value} (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN).
+
+    true/false, yes/no and on/off become booleans, so a switch such as
+    ANYMAIL_POSTMARK_USE_BULK_API=false is off rather than a truthy string. Digits stay
+    strings: tokens and keys may be all digits.
+    """
     return {
-        key.removeprefix(prefix): value
+        key.removeprefix(prefix): _WORD_BOOLEANS.get(value.strip().lower(), value)
         for key, value in os.environ.items()
         if key.startswith(prefix) and len(key) > len(prefix)
     }

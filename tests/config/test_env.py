@@ -44,3 +44,13 @@ def test_it_collects_prefixed_variables(monkeypatch):
     collected = env.env_prefixed("ANYMAIL_")
     assert collected["POSTMARK_SERVER_TOKEN"] == "token-123"
     assert collected["WEBHOOK_SECRET"] == "user:pass"
+
+
+def test_it_turns_word_switches_into_booleans(monkeypatch):
+    monkeypatch.setenv("ANYMAIL_POSTMARK_USE_BULK_API", "false")
+    monkeypatch.setenv("ANYMAIL_IGNORE_UNSUPPORTED_FEATURES", "Yes")
+    monkeypatch.setenv("ANYMAIL_MAILGUN_API_KEY", "0123")
+    collected = env.env_prefixed("ANYMAIL_")
+    assert collected["POSTMARK_USE_BULK_API"] is False
+    assert collected["IGNORE_UNSUPPORTED_FEATURES"] is True
+    assert collected["MAILGUN_API_KEY"] == "0123"
