@@ -44,8 +44,10 @@ def main():
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    if args.refill or _sizes(connection) != (args.papers, args.snapshots):
+    papers, snapshots = _sizes(connection)
+    if args.refill or papers != args.papers or snapshots < args.snapshots:
         _fill(connection, args.papers, args.snapshots)
+        papers, snapshots = _sizes(connection)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE papers_starsnapshot")
         cursor.execute("VACUUM ANALYZE papers_paper")
@@ -74,7 +76,7 @@ def main():
 
     base, full = statistics.median(baseline), statistics.median(recompute)
     print()
-    print(f"papers {args.papers:,}, star snapshots {args.snapshots:,}, CPUs {os.cpu_count()}")
+    print(f"papers {papers:,}, star snapshots {snapshots:,}, CPUs {os.cpu_count()}")
     print(f"baseline (one GROUP BY pass over all snapshots): median {base:.1f} s")
     print(f"full trending recompute (3 windows, all papers):  median {full:.1f} s")
     print(f"ratio recompute / baseline: {full / base:.1f}x")
