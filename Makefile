@@ -32,11 +32,11 @@ sample: migrate
 run: export DJANGO_DEBUG ?= 1
 run: sample
 	@echo "Paperboy on http://127.0.0.1:8000  (Ctrl-C stops web, worker and beat)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
-	$(VENV)/bin/celery -A config beat --loglevel=INFO & \
-	$(PY) manage.py runserver 127.0.0.1:8000 & \
-	wait
+	@bash -c 'trap "kill -TERM \$$(jobs -p) 2>/dev/null; wait" INT TERM; \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
+	  $(VENV)/bin/celery -A config beat --loglevel=INFO & \
+	  $(PY) manage.py runserver 127.0.0.1:8000 & \
+	  wait -n; kill -TERM $$(jobs -p) 2>/dev/null; wait'
 
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
