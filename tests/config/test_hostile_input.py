@@ -77,8 +77,14 @@ def test_it_never_answers_500_to_the_banner_form(client, value):
 
 @pytest.mark.parametrize(
     "path",
-    ["/digests/daily/2026-13-45/", "/digests/hourly/2026-11-27/", "/digests/daily/x%00/",
-     "/papers/no-such-paper/", "/topics/no-such-topic/", "/topics/no-such-topic/feed/"],
+    [
+        "/digests/daily/2026-13-45/",
+        "/digests/hourly/2026-11-27/",
+        "/digests/daily/x%00/",
+        "/papers/no-such-paper/",
+        "/topics/no-such-topic/",
+        "/topics/no-such-topic/feed/",
+    ],
 )
 def test_it_answers_404_to_unknown_pages(client, path):
     assert client.get(path).status_code == 404
