@@ -28,7 +28,7 @@ MAX_QUERY_LENGTH = 200
 # Below this word similarity a "misspelled title" is just another title.
 TRIGRAM_THRESHOLD = 0.45
 # How many of the newest matches a PostgreSQL search ranks (see PaperSearchMixin.search).
-RANK_CANDIDATES = 1000
+RANK_CANDIDATES = 200
 # Length of the abstract excerpt shown under a result where ts_headline is not available.
 SNIPPET_CHARS = 400
 

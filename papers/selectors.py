@@ -2,14 +2,18 @@
 of queries, whatever the number of papers (cards prefetch their topics and repositories)."""
 
 import datetime
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from psycopg.errors import QueryCanceled
 
 from papers.models import Paper, PaperRepository, Topic, Window
 from papers.search import query_terms
 
 PER_PAGE = 20
+SEARCH_TIME_LIMIT_MS = 1500
 # Title words a paper page searches with for related papers.
 RELATED_TITLE_WORDS = 8
 
@@ -111,11 +115,12 @@ def paper_search(
         papers = papers.filter(published_on__lte=date_to)
 
     offset = (page - 1) * per_page
-    found = list(_page(papers.search(query), query, offset, per_page))
-    fuzzy = False
-    if not found and page == 1:
-        found = list(_page(papers.similar_titles(query), query, 0, per_page))
-        fuzzy = bool(found)
+    with _time_limit():
+        found = list(_page(papers.search(query), query, offset, per_page))
+        fuzzy = False
+        if not found and page == 1:
+            found = list(_page(papers.similar_titles(query), query, 0, per_page))
+            fuzzy = bool(found)
     return SearchResults(
         query=query,
         papers=found[:per_page],
@@ -123,6 +128,28 @@ def paper_search(
         has_next=len(found) > per_page,
         fuzzy=fuzzy,
     )
+
+
+class SearchTooSlow(Exception):
+    """The search hit SEARCH_TIME_LIMIT_MS (PostgreSQL): the page says to narrow it."""
+
+
+@contextmanager
+def _time_limit():
+    # A few query shapes (a phrase of very common words) are slow on PostgreSQL whatever
+    # the plan; a time limit keeps one visitor's search from holding a connection for
+    # seconds, and the page explains instead of failing.
+    if connection.vendor != "postgresql":
+        yield
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIME_LIMIT_MS)}")
+            yield
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, QueryCanceled):
+            raise SearchTooSlow from exc
+        raise
 
 
 def _page(papers: QuerySet, query: str, offset: int, per_page: int) -> QuerySet:

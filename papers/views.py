@@ -131,20 +131,28 @@ class SearchForm(forms.Form):
 @require_safe
 def search(request):
     form = SearchForm(request.GET or None)
-    results = None
+    results, too_slow = None, False
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
-        results = selectors.paper_search(
-            query=form.cleaned_data["q"],
-            topic=form.cleaned_data["topic"],
-            has_code=form.cleaned_data["has_code"],
-            date_from=form.cleaned_data["date_from"],
-            date_to=form.cleaned_data["date_to"],
-            page=_page_number(request),
-        )
+        try:
+            results = selectors.paper_search(
+                query=form.cleaned_data["q"],
+                topic=form.cleaned_data["topic"],
+                has_code=form.cleaned_data["has_code"],
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+                page=_page_number(request),
+            )
+        except selectors.SearchTooSlow:
+            too_slow = True
     params = request.GET.copy()
     params.pop("page", None)
     return render(
         request,
         "papers/search.html",
-        {"form": form, "results": results, "query_string": params.urlencode()},
+        {
+            "form": form,
+            "results": results,
+            "too_slow": too_slow,
+            "query_string": params.urlencode(),
+        },
     )

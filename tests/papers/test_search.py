@@ -197,6 +197,23 @@ class TestSearchPage:
         assert titles(response) == ["Segment Anything in Medical Images"]
         assert "these titles look similar" in response.content.decode()
 
+    @postgres_only
+    def test_it_explains_a_search_that_runs_out_of_time(self, client, monkeypatch):
+        from django.db.models.expressions import RawSQL
+
+        from papers import selectors
+
+        PaperFactory(title="Slow Paper")
+        monkeypatch.setattr(selectors, "SEARCH_TIME_LIMIT_MS", 50)
+        slow = Paper.objects.annotate(nap=RawSQL("pg_sleep(0.5)", []))
+        monkeypatch.setattr(selectors, "_page", lambda *args: slow)
+
+        response = client.get("/search/", {"q": "slow"})
+
+        assert response.status_code == 200
+        assert "matched too much to rank in time" in response.content.decode()
+        assert Paper.objects.count() == 1, "the connection is usable afterwards"
+
     def test_its_query_count_does_not_grow_with_the_number_of_results(self, client):
         topic = TopicFactory()
 
