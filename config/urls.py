@@ -1,7 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+
+# The admin is the editors' home: name it after the site, not the framework.
+admin.site.site_header = f"{settings.SITE_NAME} editors"
+admin.site.site_title = f"{settings.SITE_NAME} admin"
+admin.site.index_title = "Papers, subscribers and digests"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
