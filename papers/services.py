@@ -20,6 +20,7 @@ from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
+from papers.topics import topics_for_categories
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,8 @@ def _paper_create(*, record: PaperRecord, status: str) -> Paper:
     )
     paper.slug = _unique_slug(record.title, record.arxiv_id)
     paper.save()
-    _add_topics(paper=paper, topics=record.topics)
+    # A record that names its topics (our JSONL) is curated; others start from categories.
+    _add_topics(paper=paper, topics=record.topics or topics_for_categories(record.categories))
     return paper
 
 

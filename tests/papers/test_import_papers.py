@@ -176,6 +176,24 @@ def test_it_keeps_the_editors_status_on_reimport():
     assert Paper.objects.get(arxiv_id="1706.03762").status == Paper.Status.HIDDEN
 
 
+def test_it_gives_new_arxiv_papers_topics_from_their_categories():
+    _run(DATA / "arxiv_query.atom")
+
+    paper = Paper.objects.get(arxiv_id="1706.03762")
+    assert "cs.CL" in paper.categories
+    assert "natural-language-processing" in set(paper.topics.values_list("slug", flat=True))
+
+
+def test_it_leaves_topics_an_editor_removed_alone_on_reimport():
+    _run(DATA / "arxiv_query.atom")
+    paper = Paper.objects.get(arxiv_id="1706.03762")
+    paper.topics.clear()
+
+    _run(DATA / "arxiv_query.atom")
+
+    assert not paper.topics.exists()
+
+
 def test_it_creates_drafts_when_asked():
     _run(DATA / "hf_daily_papers.json", "--draft")
 
