@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.resume_paused",
         "schedule": crontab(minute=15, hour=0),
     },
+    "purge-unconfirmed-subscribers": {
+        "task": "subscriptions.tasks.purge_unconfirmed",
+        "schedule": crontab(minute=25, hour=0),
+    },
     "send-due-digests": {
         "task": "digests.tasks.send_due_digests",
         # Hourly: each subscriber is due at their own delivery hour in their own time zone.
@@ -259,6 +263,8 @@ LOGIN_URL = "account_login"
 # How long a confirmation link works, and how many sign-up attempts (each may send an
 # e-mail) an address and a client IP get per window before a "try again later" page.
 SUBSCRIPTION_CONFIRM_MAX_AGE = env_int("SUBSCRIPTION_CONFIRM_MAX_AGE", 7 * 24 * 3600, minimum=60)
+# Sign-ups never confirmed are deleted this many days after they were made (nightly).
+SUBSCRIPTION_PENDING_DAYS = env_int("SUBSCRIPTION_PENDING_DAYS", 30, minimum=1)
 SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3, minimum=1)
 SUBSCRIBE_LIMIT_PER_IP = env_int("SUBSCRIBE_LIMIT_PER_IP", 10, minimum=1)
 SUBSCRIBE_LIMIT_WINDOW = env_int("SUBSCRIBE_LIMIT_WINDOW", 3600, minimum=1)

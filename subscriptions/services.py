@@ -316,6 +316,23 @@ def subscribers_resume_paused(*, today: datetime.date) -> int:
     ).update(status=Subscriber.Status.CONFIRMED, paused_until=None, updated_at=timezone.now())
 
 
+def subscribers_purge_unconfirmed(*, now: datetime.datetime) -> int:
+    """Delete sign-ups never confirmed within SUBSCRIPTION_PENDING_DAYS; returns how many.
+
+    An address someone typed into the banner but never confirmed is personal data we have
+    no consent to keep. Anyone ever confirmed, or with an account, is kept.
+    """
+    cutoff = now - datetime.timedelta(days=settings.SUBSCRIPTION_PENDING_DAYS)
+    doomed = Subscriber.objects.filter(
+        status=Subscriber.Status.PENDING,
+        confirmed_at__isnull=True,
+        user__isnull=True,
+        created_at__lt=cutoff,
+    )
+    _, by_model = doomed.delete()
+    return by_model.get(Subscriber._meta.label, 0)
+
+
 # --- Accounts -----------------------------------------------------------------------------
 
 

@@ -32,3 +32,8 @@ def send_subscription_email(subscriber_id: int, kind: str) -> bool:
 @shared_task
 def resume_paused() -> int:
     return services.subscribers_resume_paused(today=timezone.localdate())
+
+
+@shared_task
+def purge_unconfirmed() -> int:
+    return services.subscribers_purge_unconfirmed(now=timezone.now())
