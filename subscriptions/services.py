@@ -337,6 +337,25 @@ def subscribers_purge_unconfirmed(*, now: datetime.datetime) -> int:
 
 
 @transaction.atomic
+def subscriber_change_email(*, user, email: str) -> bool:
+    """Follow an account's new, verified primary address with its subscription.
+
+    The digest goes where the person now reads mail. If another subscription already has
+    that address, both stay as they are: merging two people's preferences is not ours to
+    guess. Returns whether the address changed.
+    """
+    subscriber = Subscriber.objects.select_for_update().filter(user=user).first()
+    email = normalise_email(email)
+    if subscriber is None or subscriber.email == email:
+        return False
+    if Subscriber.objects.by_email(email).exclude(pk=subscriber.pk).exists():
+        return False
+    subscriber.email = email
+    subscriber.save(update_fields=["email", "updated_at"])
+    return True
+
+
+@transaction.atomic
 def subscriber_link_user(*, user, email: str) -> Subscriber | None:
     """Attach the e-mail-only subscription of a just-verified `email` to `user`.
 

@@ -240,3 +240,29 @@ def test_deletion_is_not_a_get(client, verified_user):
 
     assert client.get("/accounts/delete/").status_code == 200
     assert get_user_model().objects.exists()
+
+
+def test_the_subscription_follows_a_new_verified_primary_address(client, verified_user):
+    subscriber = SubscriberFactory(email="ada@example.org", user=verified_user)
+    EmailAddress.objects.create(user=verified_user, email="ada@new.example", verified=True)
+    client.force_login(verified_user)
+
+    client.post("/accounts/email/", {"action_primary": "", "email": "ada@new.example"})
+
+    subscriber.refresh_from_db()
+    assert EmailAddress.objects.get_primary(verified_user).email == "ada@new.example"
+    assert subscriber.email == "ada@new.example"
+    assert subscriber.status == Subscriber.Status.CONFIRMED
+
+
+def test_a_new_address_held_by_another_subscription_changes_nothing(client, verified_user):
+    subscriber = SubscriberFactory(email="ada@example.org", user=verified_user)
+    SubscriberFactory(email="ada@new.example")
+    EmailAddress.objects.create(user=verified_user, email="ada@new.example", verified=True)
+    client.force_login(verified_user)
+
+    client.post("/accounts/email/", {"action_primary": "", "email": "ada@new.example"})
+
+    subscriber.refresh_from_db()
+    assert subscriber.email == "ada@example.org"
+    assert Subscriber.objects.by_email("ada@new.example").get().user is None
