@@ -314,9 +314,9 @@ def run_send(args) -> dict:
 
 def run_baseline(count: int) -> dict:
     """The naive way: render the template (and inline its CSS) for every recipient."""
-    from config.emails import render_parts
     from digests import rendering
     from digests.models import Edition
+    from lib.emails import render_parts
     from subscriptions.models import Subscriber
     from subscriptions.tokens import manage_url, unsubscribe_url
 

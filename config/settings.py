@@ -121,7 +121,7 @@ if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss", "unix"))
     CACHES = {
         "default": {
-            "BACKEND": "config.redis_cache.RedisCache",
+            "BACKEND": "lib.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "paperboy",
             "TIMEOUT": 300,
@@ -223,7 +223,7 @@ PAPERS_FETCH_AS_DRAFT = env_bool("PAPERS_FETCH_AS_DRAFT", False)
 # --- E-mail --------------------------------------------------------------------------------
 # Default: an Anymail backend that writes each message as an .eml file under var/mail/, so
 # a first run sends nothing yet keeps every message where a person can open it.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "config.mailbox.EmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "lib.mailbox.EmailBackend")
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Paperboy <digest@paperboy.localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)

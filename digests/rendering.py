@@ -14,8 +14,8 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat
 
-from config.emails import render_parts
 from digests.models import Edition, EditionPaper
+from lib.emails import render_parts
 from papers.models import PaperRepository
 
 MERGE_FIELDS = ("unsubscribe_url", "manage_url")

@@ -1,9 +1,9 @@
-"""The e-mails of the sign-up flow; each is built by config.emails from its templates."""
+"""The e-mails of the sign-up flow; each is built by lib.emails from its templates."""
 
 from anymail.message import AnymailMessage
 from django.conf import settings
 
-from config.emails import make_message
+from lib.emails import make_message
 from subscriptions.models import Subscriber
 from subscriptions.tokens import confirm_url, manage_url
 

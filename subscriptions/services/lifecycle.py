@@ -1,23 +1,19 @@
-"""Writes to subscriptions. Views, webhooks, commands and tasks call these."""
+"""The subscription lifecycle: sign up, confirm, preferences, pause, leave, suppress."""
 
 import datetime
 import enum
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cache
 from zoneinfo import available_timezones
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from subscriptions import ratelimit
+from lib import ratelimit
 from subscriptions.models import ConsentRecord, Subscriber
 
 # Statuses that end sending for good unless an editor reinstates the address.
@@ -331,201 +327,3 @@ def subscribers_purge_unconfirmed(*, now: datetime.datetime) -> int:
     )
     _, by_model = doomed.delete()
     return by_model.get(Subscriber._meta.label, 0)
-
-
-# --- Accounts -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def subscriber_change_email(*, user, email: str) -> bool:
-    """Follow an account's new, verified primary address with its subscription.
-
-    The digest goes where the person now reads mail. If another subscription already has
-    that address, both stay as they are: merging two people's preferences is not ours to
-    guess. Returns whether the address changed.
-    """
-    subscriber = Subscriber.objects.select_for_update().filter(user=user).first()
-    email = normalise_email(email)
-    if subscriber is None or subscriber.email == email:
-        return False
-    if Subscriber.objects.by_email(email).exclude(pk=subscriber.pk).exists():
-        return False
-    subscriber.email = email
-    subscriber.save(update_fields=["email", "updated_at"])
-    return True
-
-
-@transaction.atomic
-def subscriber_link_user(*, user, email: str) -> Subscriber | None:
-    """Attach the e-mail-only subscription of a just-verified `email` to `user`.
-
-    Verifying the address for the account proves the mailbox, so a pending subscription
-    is confirmed too. A user already linked to another subscription keeps it.
-    """
-    if Subscriber.objects.filter(user=user).exists():
-        return None
-    subscriber = (
-        Subscriber.objects.select_for_update().by_email(email).filter(user__isnull=True).first()
-    )
-    if subscriber is None:
-        return None
-    subscriber.user = user
-    subscriber.save(update_fields=["user", "updated_at"])
-    if subscriber.status == Subscriber.Status.PENDING:
-        _activate(subscriber, ConsentRecord.Kind.CONFIRM, "account e-mail verification")
-    return subscriber
-
-
-@transaction.atomic
-def account_subscribe(
-    *, user, source: str, ip_address: str | None = None, user_agent: str = "", tz: str = "UTC"
-) -> Subscriber:
-    """Subscribe a signed-in user with a verified address: no confirmation e-mail needed.
-
-    Raises ValueError if the account has no verified primary address.
-    """
-    from allauth.account.models import EmailAddress
-
-    address = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
-    if address is None:
-        raise ValueError("the account has no verified e-mail address")
-    subscriber = Subscriber.objects.filter(user=user).first()
-    if subscriber is None:
-        subscriber = Subscriber.objects.by_email(address.email).first()
-    if subscriber is None:
-        subscriber = Subscriber.objects.create(
-            email=address.email, user=user, timezone=valid_timezone(tz)
-        )
-        _consent(
-            subscriber,
-            ConsentRecord.Kind.OPT_IN,
-            source=source,
-            ip_address=ip_address,
-            user_agent=user_agent,
-        )
-    elif subscriber.user_id is None:
-        subscriber.user = user
-        subscriber.save(update_fields=["user", "updated_at"])
-    if subscriber.status not in ACTIVE and subscriber.status not in SUPPRESSED:
-        kind = (
-            ConsentRecord.Kind.RESUBSCRIBE
-            if subscriber.status == Subscriber.Status.UNSUBSCRIBED
-            else ConsentRecord.Kind.CONFIRM
-        )
-        _activate(subscriber, kind, source, ip_address, user_agent)
-    return subscriber
-
-
-def account_export(*, user) -> dict:
-    """Everything held about `user`, as JSON-ready data (the "download my data" file)."""
-    from allauth.account.models import EmailAddress
-
-    data = {
-        "exported_at": timezone.now(),
-        "account": {
-            "email": user.email,
-            "date_joined": user.date_joined,
-            "last_login": user.last_login,
-            "email_addresses": [
-                {"email": a.email, "verified": a.verified, "primary": a.primary}
-                for a in EmailAddress.objects.filter(user=user).order_by("pk")
-            ],
-        },
-        "subscription": None,
-    }
-    subscriber = Subscriber.objects.filter(user=user).first()
-    if subscriber is None and user.email:
-        subscriber = Subscriber.objects.by_email(user.email).filter(user__isnull=True).first()
-    if subscriber is not None:
-        data["subscription"] = subscriber_export(subscriber=subscriber)
-    return data
-
-
-def subscriber_export(*, subscriber: Subscriber) -> dict:
-    record = model_to_dict(subscriber, exclude=["id", "user", "topics", "confirm_nonce"])
-    record.update(
-        created_at=subscriber.created_at,
-        updated_at=subscriber.updated_at,
-        confirmed_at=subscriber.confirmed_at,
-        unsubscribed_at=subscriber.unsubscribed_at,
-        topics=list(subscriber.topics.values_list("slug", flat=True)),
-        consents=list(
-            subscriber.consents.order_by("created_at").values(
-                "kind", "source", "ip_address", "user_agent", "created_at"
-            )
-        ),
-    )
-    # Whatever else other apps keep per subscriber (e.g. digest deliveries), found through
-    # the model's reverse relations so this export never misses a new one.
-    for relation in Subscriber._meta.related_objects:
-        if not relation.one_to_many or relation.related_model is ConsentRecord:
-            continue
-        rows = relation.related_model._default_manager.filter(**{relation.field.name: subscriber})
-        record[relation.get_accessor_name()] = [
-            model_to_dict(row, exclude=[relation.field.name]) for row in rows.order_by("pk")
-        ]
-    return record
-
-
-@transaction.atomic
-def account_delete(*, user) -> None:
-    """Delete the account, its subscription and consent records.
-
-    Digest deliveries point at subscribers with SET_NULL, so the counts survive without
-    anyone's address.
-    """
-    Subscriber.objects.filter(user=user).delete()
-    if user.email:
-        Subscriber.objects.by_email(user.email).filter(user__isnull=True).delete()
-    user.delete()
-
-
-# --- Imports ------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportReport:
-    imported: int = 0
-    duplicates: list[tuple[int, str]] = field(default_factory=list)
-    bad_rows: list[tuple[int, str]] = field(default_factory=list)
-
-
-def subscribers_import(
-    *,
-    rows: Iterable[tuple[int, str]],
-    confirmed: bool,
-    source: str,
-    report: ImportReport | None = None,
-) -> ImportReport:
-    """Add (line number, address) rows as subscribers, one consent record per address.
-
-    Bad addresses and duplicates (within the file, or already known in any status: an
-    import never resubscribes anyone) are skipped and listed in the report. Unconfirmed
-    imports get the double opt-in e-mail; `confirmed` ones are trusted as already opted in
-    where `source` says.
-    """
-    report = report or ImportReport()
-    seen = set()
-    for line, raw in rows:
-        email = normalise_email(raw or "")
-        try:
-            validate_email(email)
-        except ValidationError:
-            report.bad_rows.append((line, f"not an e-mail address: {raw!r}"))
-            continue
-        if email in seen or Subscriber.objects.by_email(email).exists():
-            report.duplicates.append((line, email))
-            continue
-        seen.add(email)
-        with transaction.atomic():
-            subscriber = Subscriber.objects.create(
-                email=email,
-                status=Subscriber.Status.CONFIRMED if confirmed else Subscriber.Status.PENDING,
-                confirmed_at=timezone.now() if confirmed else None,
-                confirm_nonce="" if confirmed else secrets.token_hex(8),
-            )
-            _consent(subscriber, ConsentRecord.Kind.IMPORT, source=source)
-            if not confirmed:
-                _send_later(subscriber, "confirm")
-        report.imported += 1
-    return report

@@ -6,7 +6,7 @@ from django.core.mail import get_connection
 
 def _backend(settings, tmp_path):
     settings.EMAIL_FILE_PATH = str(tmp_path)
-    return get_connection("config.mailbox.EmailBackend")
+    return get_connection("lib.mailbox.EmailBackend")
 
 
 def test_it_keeps_each_message_as_an_eml_file(settings, tmp_path):

@@ -1,0 +1,64 @@
+"""Writes to subscriptions. Views, webhooks, commands and tasks call these.
+
+Three subjects, one module each: the subscription lifecycle (`lifecycle`), accounts and
+their subscription (`accounts`), and list imports (`imports`).
+"""
+
+from subscriptions.services.accounts import (
+    account_delete,
+    account_export,
+    account_subscribe,
+    subscriber_change_email,
+    subscriber_export,
+    subscriber_link_user,
+)
+from subscriptions.services.imports import ImportReport, subscribers_import
+from subscriptions.services.lifecycle import (
+    ACTIVE,
+    SUPPRESSED,
+    ConfirmOutcome,
+    RateLimited,
+    SubscribeOutcome,
+    normalise_email,
+    subscriber_confirm,
+    subscriber_reinstate,
+    subscriber_resubscribe,
+    subscriber_subscribe,
+    subscriber_suppress,
+    subscriber_unsubscribe,
+    subscriber_unsubscribe_by_mail,
+    subscriber_update_preferences,
+    subscribers_purge_unconfirmed,
+    subscribers_resume_paused,
+    timezone_names,
+    valid_timezone,
+)
+
+__all__ = [
+    "ACTIVE",
+    "SUPPRESSED",
+    "ConfirmOutcome",
+    "ImportReport",
+    "RateLimited",
+    "SubscribeOutcome",
+    "account_delete",
+    "account_export",
+    "account_subscribe",
+    "normalise_email",
+    "subscriber_change_email",
+    "subscriber_confirm",
+    "subscriber_export",
+    "subscriber_link_user",
+    "subscriber_reinstate",
+    "subscriber_resubscribe",
+    "subscriber_subscribe",
+    "subscriber_suppress",
+    "subscriber_unsubscribe",
+    "subscriber_unsubscribe_by_mail",
+    "subscriber_update_preferences",
+    "subscribers_import",
+    "subscribers_purge_unconfirmed",
+    "subscribers_resume_paused",
+    "timezone_names",
+    "valid_timezone",
+]
