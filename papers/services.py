@@ -44,6 +44,11 @@ class ImportSummary:
     unreadable: list[str] = field(default_factory=list)
     dry_run: bool = False
     created_ids: list[int] = field(default_factory=list)
+    scores_refreshed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated) and not self.dry_run
 
     @property
     def read(self) -> int:
@@ -98,6 +103,7 @@ def papers_import(
         with transaction.atomic():
             for item in batch:
                 _import_item(item, status=status, summary=summary)
+    _refresh_after_import(summary)
     return summary
 
 
@@ -403,7 +409,9 @@ def papers_add_by_arxiv_ids(*, ids: list[str], client=None) -> ImportSummary:
     from papers.fetchers.arxiv import ArxivClient
 
     client = client or ArxivClient()
-    return papers_import_items(items=client.fetch_ids(ids), status=Paper.Status.DRAFT)
+    summary = papers_import_items(items=client.fetch_ids(ids), status=Paper.Status.DRAFT)
+    _refresh_after_import(summary)
+    return summary
 
 
 def papers_import_items(*, items: Iterable, status: str) -> ImportSummary:
@@ -413,3 +421,39 @@ def papers_import_items(*, items: Iterable, status: str) -> ImportSummary:
         for item in items:
             _import_item(item, status=status, summary=summary)
     return summary
+
+
+# --- Scores after a change -----------------------------------------------------------------
+
+# Any constant: one PostgreSQL advisory lock shared by every recompute of the scores.
+_SCORES_LOCK = 0x7A9E5C0
+
+
+def papers_refresh_scores() -> dict[str, int]:
+    """Recompute the trending scores now; every page cached from the old ones goes with them.
+
+    Recomputes never overlap: each waits for the one running (on PostgreSQL an advisory
+    lock; SQLite has one writer at a time anyway), since two at once would both insert the
+    full set of scores.
+    """
+    from django.db import connection
+
+    from papers.trending import trending_recompute
+
+    if connection.vendor != "postgresql":
+        return trending_recompute()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_SCORES_LOCK])
+    try:
+        return trending_recompute()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_SCORES_LOCK])
+
+
+def _refresh_after_import(summary: ImportSummary) -> None:
+    # Whatever the hourly recompute would prepare must be ready now: the home page, the
+    # feeds and the next digest show what was just imported, not what was there before.
+    if summary.changed:
+        papers_refresh_scores()
+        summary.scores_refreshed = True

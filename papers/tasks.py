@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
-from papers import services, trending
+from papers import services
 from papers.fetchers.base import FetchError
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def recompute_trending() -> dict:
         logger.info("trending recompute already running; skipped")
         return {}
     try:
-        return trending.trending_recompute()
+        return services.papers_refresh_scores()
     finally:
         _release("trending")
 

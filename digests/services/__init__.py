@@ -7,6 +7,7 @@ a retried task or a second worker only ever finds rows that are no longer pendin
 """
 
 from digests.services.compose import (
+    EditionEmpty,
     Pick,
     edition_get_or_compose,
     edition_pick_papers,
@@ -32,6 +33,7 @@ from digests.services.runs import (
 
 __all__ = [
     "ChunkResult",
+    "EditionEmpty",
     "Pick",
     "SendSummary",
     "backoff_seconds",

@@ -11,7 +11,7 @@ from django.core.mail import get_connection
 from digests import rendering, selection
 from digests.sending import Outcome, Recipient, TransientSendError
 from digests.sending import send_each as _send_each
-from digests.services.compose import edition_get_or_compose, edition_preview
+from digests.services.compose import EditionEmpty, edition_get_or_compose, edition_preview
 from digests.services.deliveries import (
     CHUNK_SIZE,
     ChunkResult,
@@ -43,7 +43,12 @@ def digest_send_due(*, now: dt.datetime, enqueue) -> SendSummary:
     for (day, kind), subscribers in selection.due_now(now=now).items():
         if not subscribers.exists():
             continue
-        edition, _ = edition_get_or_compose(day=day, kind=kind)
+        try:
+            edition, _ = edition_get_or_compose(day=day, kind=kind)
+        except EditionEmpty as exc:
+            # Nothing is stored, so the next hourly run composes it once there are papers.
+            logger.error("%s", exc)
+            continue
         summary.editions.append(edition)
         summary.due += digest_fan_out(edition=edition, subscribers=subscribers, enqueue=enqueue)
     return summary

@@ -40,7 +40,10 @@ class Command(BaseCommand):
             summary = services.digest_dry_run(day=day, kind=kind)
             self._report(summary, verb="would send")
             return
-        summary = services.digest_send_date(day=day, kind=kind, progress=self._progress)
+        try:
+            summary = services.digest_send_date(day=day, kind=kind, progress=self._progress)
+        except services.EditionEmpty as exc:
+            raise CommandError(str(exc)) from None
         self._report(summary, verb="sent")
 
     def _progress(self, index, total, result):

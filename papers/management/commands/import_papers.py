@@ -42,6 +42,8 @@ class Command(BaseCommand):
         )
         for reason, count in summary.skip_reasons().most_common():
             self.stdout.write(f"  skipped {count}: {reason}")
+        if summary.scores_refreshed:
+            self.stdout.write("Trending scores recomputed: the site and the next digest show them.")
         if summary.read == 0:
             raise CommandError("nothing could be read")
 
