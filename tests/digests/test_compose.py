@@ -121,9 +121,7 @@ def morning():
         yield
 
 
-def test_it_mails_readers_the_papers_of_an_import_made_just_before(
-    postmark, tmp_path, morning
-):
+def test_it_mails_readers_the_papers_of_an_import_made_just_before(postmark, tmp_path, morning):
     reader = SubscriberFactory()
     path = _write_papers(tmp_path / "today.jsonl", "Fresh paper one", "Fresh paper two")
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)

@@ -21,6 +21,8 @@ from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
 
+DAY = dt.date(2026, 11, 26)
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -77,7 +79,7 @@ def test_a_dry_run_or_an_unchanged_import_leaves_the_scores_alone(tmp_path):
 def test_add_by_arxiv_id_refreshes_scores_when_it_changes_a_published_paper():
     # The id is already a published paper with a poorer record: the fetched one updates it.
     responses.get(ARXIV_URL, body=(DATA / "arxiv_id_list_with_error.atom").read_bytes())
-    PaperFactory(arxiv_id="2106.09685", title="LoRA", abstract="", published_on=dt.date.today())
+    PaperFactory(arxiv_id="2106.09685", title="LoRA", abstract="", published_on=DAY)
     version = trending_version()
     client = ArxivClient(spacing=Spacing("test:arxiv", 3, sleep=lambda s: None))
 
