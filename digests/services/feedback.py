@@ -7,11 +7,16 @@ from django.utils import timezone
 
 from digests.models import Delivery, Edition
 from subscriptions.models import Subscriber
-from subscriptions.services import subscriber_suppress, subscriber_unsubscribe
+from subscriptions.services import SUPPRESSED, subscriber_suppress, subscriber_unsubscribe
 
 logger = logging.getLogger(__name__)
 
-_SOFT_BOUNCES = {"SoftBounce", "Transient", "DnsError"}
+# Postmark bounce types after which Postmark marks the address inactive and refuses every
+# later send to it (Anymail reports HardBounce as "bounced", the rest as "rejected"). Any
+# other Postmark event whose payload says "Inactive": true suppresses too.
+INACTIVE_TYPES = {"HardBounce", "BadEmailAddress", "ManuallyDeactivated", "Blocked", "DMARCPolicy"}
+# Says nothing about the mailbox: the message was refused, not the address.
+NEVER_SUPPRESS_TYPES = {"VirusNotification"}
 
 
 def _find_delivery(event) -> Delivery | None:
@@ -39,8 +44,33 @@ def _first(delivery: Delivery, field_name: str, counter: str | None, when) -> No
         Edition.objects.filter(pk=delivery.edition_id).update(**{counter: F(counter) + 1})
 
 
+def _suppresses(event, raw: dict) -> bool:
+    """Whether a bounce or rejection means the address can no longer receive mail."""
+    bounce_type = raw.get("Type")
+    if bounce_type is None:
+        # Not a Postmark bounce record (another ESP, or Postmark's SubscriptionChange that
+        # Anymail already turned into "bounced"): Anymail's "bounced" is a hard bounce.
+        return event.event_type == "bounced" or event.reject_reason in ("invalid", "bounced")
+    if bounce_type in NEVER_SUPPRESS_TYPES:
+        return False
+    return bounce_type in INACTIVE_TYPES or raw.get("Inactive") is True
+
+
+def _is_current_address(subscriber: Subscriber, event) -> bool:
+    # The subscriber may have moved to a new address since this message went out: an
+    # event about the old address must not silence the new one.
+    return not event.recipient or event.recipient.strip().lower() == subscriber.email
+
+
 def delivery_record_event(*, event) -> str:
-    """Apply one Anymail tracking event; returns what was done (for logs and tests)."""
+    """Apply one Anymail tracking event; returns what was done (for logs and tests).
+
+    Bounces and rejections suppress the address when it can no longer receive mail
+    (INACTIVE_TYPES, or Postmark says the recipient is now inactive), complaints always;
+    both only if the subscriber still has the address the event names, and both are
+    recorded on the delivery either way. An ESP-side unsubscribe never downgrades a
+    suppressed (complained or bounced) subscriber to "unsubscribed", which they could undo.
+    """
     delivery = _find_delivery(event)
     when = event.timestamp or timezone.now()
     event_type = event.event_type
@@ -49,21 +79,21 @@ def delivery_record_event(*, event) -> str:
     if subscriber is None and event.recipient:
         subscriber = Subscriber.objects.filter(email__iexact=event.recipient).first()
 
-    if event_type == "bounced" and raw.get("Type") in _SOFT_BOUNCES:
-        return "soft bounce ignored"
-    if event_type in ("bounced", "complained"):
-        status = (
-            Subscriber.Status.BOUNCED if event_type == "bounced" else Subscriber.Status.COMPLAINED
-        )
-        if subscriber:
-            subscriber_suppress(subscriber=subscriber, status=status)
-        if delivery:
-            _first(delivery, f"{event_type}_at", f"{event_type}_count", when)
-        return f"suppressed ({status})" if subscriber else "unknown recipient"
+    if event_type == "complained":
+        return _suppress(delivery, subscriber, event, "complained", when)
+    # Anymail files some of Postmark's bounce types under other events ("Unknown" is
+    # "unknown", "DnsError" "deferred"): what Postmark says about the address decides.
+    if event_type in ("bounced", "rejected") or raw.get("Inactive") is True:
+        if not _suppresses(event, raw):
+            return f"{raw.get('Type') or event_type} ignored: the address still receives mail"
+        return _suppress(delivery, subscriber, event, "bounced", when)
     if event_type == "unsubscribed":
-        if subscriber:
-            subscriber_unsubscribe(subscriber=subscriber, source="esp")
-        return "unsubscribed" if subscriber else "unknown recipient"
+        if subscriber is None:
+            return "unknown recipient"
+        if subscriber.status in SUPPRESSED:
+            return f"kept {subscriber.status}"
+        subscriber_unsubscribe(subscriber=subscriber, source="esp")
+        return "unsubscribed"
     if delivery is None:
         return "unknown delivery"
     if event_type == "delivered":
@@ -78,3 +108,19 @@ def delivery_record_event(*, event) -> str:
         _first(delivery, "clicked_at", "clicked_count", when)
         return "clicked"
     return f"ignored {event_type}"
+
+
+def _suppress(delivery, subscriber, event, what: str, when) -> str:
+    """Record a hard bounce or complaint on the delivery; suppress the subscriber if the
+    event is about the address they have now."""
+    if delivery:
+        _first(delivery, f"{what}_at", f"{what}_count", when)
+    if subscriber is None:
+        return "unknown recipient"
+    if not _is_current_address(subscriber, event):
+        return f"{what} recorded; not suppressed: the subscriber's address changed since"
+    if subscriber.status == Subscriber.Status.COMPLAINED:
+        return "kept complained"  # the stronger record: a later bounce must not replace it
+    status = Subscriber.Status.BOUNCED if what == "bounced" else Subscriber.Status.COMPLAINED
+    subscriber_suppress(subscriber=subscriber, status=status)
+    return f"suppressed ({status})"
