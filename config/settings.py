@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.resume_paused",
         "schedule": crontab(minute=15, hour=0),
     },
+    "send-due-emails": {
+        # Confirmations and account e-mails whose ESP call failed, retried with backoff.
+        "task": "subscriptions.tasks.send_due_emails",
+        "schedule": crontab(),
+    },
     "purge-unconfirmed-subscribers": {
         "task": "subscriptions.tasks.purge_unconfirmed",
         "schedule": crontab(minute=25, hour=0),
@@ -256,6 +261,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if _HTTPS else "http"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# allauth's e-mails are recorded and sent like every transactional e-mail (never twice,
+# retried through an ESP outage, never an error page for the person who asked).
+ACCOUNT_ADAPTER = "subscriptions.adapters.AccountAdapter"
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 

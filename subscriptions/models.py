@@ -115,3 +115,59 @@ class ConsentRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d})"
+
+
+class OutboundEmail(models.Model):
+    """One transactional e-mail (sign-up confirmation, login code, password reset...),
+    recorded before it is sent.
+
+    A worker claims the row (pending → sending, one conditional UPDATE) before the ESP call
+    and marks it after, so a redelivered task never sends it twice. An ESP error puts it
+    back to pending with a later `next_attempt_at`; the minutely sweep sends what is due
+    until `expires_at`, so mail queued during an outage goes out once the ESP is back.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Claimed, being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "No longer wanted"
+
+    kind = models.CharField(max_length=100, help_text="Template name, e.g. confirm.")
+    to = models.EmailField(max_length=254)
+    # Sign-up e-mails are built when sent, from the subscriber as they are then (the newest
+    # confirmation link, the current address); account e-mails are stored as rendered.
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="outbound_emails",
+    )
+    from_email = models.CharField(max_length=400, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=9, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    esp_message_id = models.CharField("ESP message id", max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "outbound e-mail"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outboundemail_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.to}: {self.status}"

@@ -1,31 +1,30 @@
-from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 from django.utils import timezone
 
-from subscriptions import emails, services
+from subscriptions import services
 from subscriptions.models import Subscriber
 
-# Each kind is sent only while the subscriber is still in a state that wants it, so a
-# retried or late task never mails someone who meanwhile confirmed or left.
-_KINDS = {
-    "confirm": (emails.confirmation, {Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED}),
-    "already-subscribed": (emails.already_subscribed, services.ACTIVE),
-}
+
+@shared_task(name="subscriptions.tasks.send_outbound_email")
+def send_outbound_email(email_id: int) -> str:
+    """Send one recorded e-mail. Idempotent: a redelivered or duplicated message finds the
+    row no longer pending. ESP failures are recorded on the row, which the sweep retries."""
+    return services.outbound_email_send(email_id=email_id)
 
 
-@shared_task(
-    autoretry_for=(AnymailAPIError, ConnectionError),
-    retry_backoff=30,
-    max_retries=4,
-)
+@shared_task(name="subscriptions.tasks.send_due_emails")
+def send_due_emails() -> dict:
+    """Every minute (beat): e-mails whose ESP call failed and are due again."""
+    return services.outbound_emails_send_due(now=timezone.now(), enqueue=send_outbound_email.delay)
+
+
+@shared_task
 def send_subscription_email(subscriber_id: int, kind: str) -> bool:
-    build, statuses = _KINDS[kind]
+    # Kept for messages queued by the previous release: they become recorded e-mails.
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None or subscriber.status not in statuses:
+    if subscriber is None:
         return False
-    if kind == "confirm" and not subscriber.confirm_nonce:
-        return False
-    build(subscriber).send()
+    services.outbound_email_queue_for_subscriber(subscriber=subscriber, kind=kind)
     return True
 
 

@@ -33,6 +33,12 @@ from subscriptions.services.lifecycle import (
     timezone_names,
     valid_timezone,
 )
+from subscriptions.services.outbox import (
+    outbound_email_queue_for_subscriber,
+    outbound_email_queue_message,
+    outbound_email_send,
+    outbound_emails_send_due,
+)
 
 __all__ = [
     "ACTIVE",
@@ -45,6 +51,10 @@ __all__ = [
     "account_export",
     "account_subscribe",
     "normalise_email",
+    "outbound_email_queue_for_subscriber",
+    "outbound_email_queue_message",
+    "outbound_email_send",
+    "outbound_emails_send_due",
     "subscriber_change_email",
     "subscriber_confirm",
     "subscriber_export",

@@ -64,9 +64,10 @@ def _consent(subscriber, kind, *, source="", ip_address=None, user_agent=""):
 
 
 def _send_later(subscriber: Subscriber, kind: str) -> None:
-    from subscriptions.tasks import send_subscription_email
+    # Recorded in this transaction, sent once it commits (subscriptions.services.outbox).
+    from subscriptions.services.outbox import outbound_email_queue_for_subscriber
 
-    send_subscription_email.delay_on_commit(subscriber.pk, kind)
+    outbound_email_queue_for_subscriber(subscriber=subscriber, kind=kind)
 
 
 def subscriber_subscribe(

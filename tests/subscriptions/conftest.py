@@ -40,3 +40,46 @@ def link_in(message, path):
 def outbox():
     mail.outbox.clear()
     return mail.outbox
+
+
+class WorkerKilled(BaseException):
+    """Stands in for a kill -9 during the ESP call: nothing after it runs."""
+
+
+@pytest.fixture
+def esp(settings):
+    """The real Postmark backend with its HTTP layer replaced: `esp.up` switches an outage
+    (503) on and off, `esp.kill` makes the next call die mid-flight, and each call records
+    the statuses of the recorded e-mails at the moment the ESP was called."""
+    import json
+    import uuid
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import responses
+
+    from subscriptions.models import OutboundEmail
+
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-server-token"}
+    data = Path(__file__).resolve().parent.parent / "digests" / "data"
+    ok = json.loads((data / "postmark_send_ok.json").read_text())
+    down = (data / "postmark_server_error.json").read_text()
+    state = SimpleNamespace(up=True, kill=False, calls=[], accepted=[])
+
+    def answer(request):
+        payload = json.loads(request.body)
+        statuses = list(OutboundEmail.objects.values_list("status", flat=True))
+        state.calls.append((payload, statuses))
+        if state.kill:
+            state.kill = False
+            raise WorkerKilled()
+        if not state.up:
+            return 503, {"Content-Type": "application/json"}, down
+        state.accepted.append(payload)
+        body = {**ok, "To": payload["To"], "MessageID": str(uuid.uuid4())}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback("POST", "https://api.postmarkapp.com/email", callback=answer)
+        yield state

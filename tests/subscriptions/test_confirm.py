@@ -1,14 +1,18 @@
 import datetime
+import re
+from unittest import mock
 
 import pytest
 import time_machine
 from django.core import signing
+from django.test import Client
 from django.utils import timezone
 
 from subscriptions import tokens
-from subscriptions.models import ConsentRecord, Subscriber
+from subscriptions.models import ConsentRecord, OutboundEmail, Subscriber
+from subscriptions.tasks import send_due_emails, send_outbound_email
 from tests.factories import SubscriberFactory
-from tests.subscriptions.conftest import link_in
+from tests.subscriptions.conftest import WorkerKilled, link_in
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +177,91 @@ def test_the_lifetime_of_links_is_a_setting(client, subscribe, outbox, settings)
     assert response.status_code == 410
     assert "work for 1 day." in response.content.decode()
     assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+
+
+# --- A confirmation is recorded, claimed, and survives an outage (issue 9, point 10) ----------
+
+
+def _sweep_every(traveller, start, *, minutes, until):
+    at = start
+    while at < until:
+        at += datetime.timedelta(minutes=minutes)
+        traveller.move_to(at)
+        send_due_emails.apply()
+
+
+def test_a_confirmation_queued_during_a_day_long_esp_outage_is_sent_once_it_is_back(subscribe, esp):
+    esp.up = False
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        assert subscribe("ada@example.org").status_code == 302
+        _sweep_every(traveller, start, minutes=5, until=start + datetime.timedelta(hours=24))
+        failed_attempts = len(esp.calls)
+        esp.up = True
+        _sweep_every(
+            traveller,
+            start + datetime.timedelta(hours=24),
+            minutes=5,
+            until=start + datetime.timedelta(hours=25, minutes=5),
+        )
+
+    [mail] = esp.accepted
+    assert mail["To"] == "ada@example.org" and "/confirm/" in mail["TextBody"]
+    # Retried through the day with backoff, not hammered every sweep nor given up after 4.
+    assert 10 < failed_attempts < 60
+    email = OutboundEmail.objects.get()
+    assert email.status == OutboundEmail.Status.SENT and email.attempts == failed_attempts + 1
+    # The link sent late still works.
+    link = re.search(r"https?://\S+(/confirm/\S+/)", mail["TextBody"]).group(1)
+    with time_machine.travel(start + datetime.timedelta(hours=25, minutes=10), tick=False):
+        assert Client().post(link).status_code == 302
+    assert Subscriber.objects.get().status == Subscriber.Status.CONFIRMED
+
+
+def test_a_confirmation_is_claimed_before_the_esp_call_and_never_sent_twice(subscribe, esp):
+    esp.kill = True
+    with pytest.raises(WorkerKilled):
+        subscribe("ada@example.org")  # the worker dies inside the ESP call
+    email = OutboundEmail.objects.get()
+    [(_, statuses_during_the_call)] = esp.calls
+    assert statuses_during_the_call == [OutboundEmail.Status.SENDING]
+
+    # The broker redelivers the unacknowledged task after its visibility timeout, and the
+    # sweep runs later still: neither calls the ESP again.
+    assert send_outbound_email.apply(args=[email.pk]).get() == "not pending"
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=2), tick=False):
+        send_due_emails.apply()
+    assert len(esp.calls) == 1
+    email.refresh_from_db()
+    assert email.status == OutboundEmail.Status.FAILED and "interrupted" in email.error
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": Subscriber.Status.CONFIRMED},  # confirmed meanwhile (e.g. by an account)
+        {"confirm_nonce": ""},  # the opt-in was withdrawn
+    ],
+)
+def test_a_confirmation_no_longer_wanted_is_not_sent(subscribe, esp, change):
+    esp.up = False
+    subscribe("ada@example.org")
+    Subscriber.objects.update(**change)
+    esp.up = True
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5), tick=False):
+        send_due_emails.apply()
+
+    assert esp.accepted == []
+    assert OutboundEmail.objects.get().status == OutboundEmail.Status.CANCELLED
+
+
+def test_a_broker_down_at_sign_up_still_answers_and_the_sweep_sends_it(subscribe, esp):
+    with mock.patch.object(send_outbound_email, "delay", side_effect=ConnectionError("no broker")):
+        assert subscribe("ada@example.org").status_code == 302
+    assert esp.calls == []
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=3), tick=False):
+        send_due_emails.apply()
+
+    assert [m["To"] for m in esp.accepted] == ["ada@example.org"]
