@@ -1,10 +1,11 @@
 import base64
 import json
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
-from subscriptions import tokens
+from subscriptions import services, tokens
 from subscriptions.models import Subscriber
 from tests.factories import SubscriberFactory
 
@@ -58,7 +59,24 @@ def test_a_mail_to_another_address_changes_nothing(webhook):
     token = tokens.make_token(subscriber, tokens.UNSUBSCRIBE)
     elsewhere = [{"Email": "hello@paperboy.localhost", "Name": "", "MailboxHash": ""}]
 
-    webhook(Subject=f"unsubscribe {token}", ToFull=elsewhere, OriginalRecipient="")
+    handled = []
+    real = services.subscriber_unsubscribe_by_mail
 
+    def spy(**kwargs):
+        handled.append((kwargs, real(**kwargs)))
+        return handled[-1][1]
+
+    with mock.patch.object(services, "subscriber_unsubscribe_by_mail", spy):
+        response = webhook(Subject=f"unsubscribe {token}", ToFull=elsewhere, OriginalRecipient="")
+
+    # Accepted and read (a refused call would change nothing too, for the wrong reason),
+    # then turned down because the mail went to another address.
+    assert response.status_code == 200
+    [(arguments, someone_left)] = handled
+    assert arguments == {
+        "recipients": ["hello@paperboy.localhost"],
+        "subject": f"unsubscribe {token}",
+    }
+    assert someone_left is False
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.CONFIRMED

@@ -37,7 +37,8 @@ def test_it_keeps_a_consent_record_of_the_opt_in(subscribe):
     assert consent.source == "/papers/2411.00001/"
     assert consent.ip_address == "203.0.113.7"
     assert consent.user_agent == "Mozilla/5.0 (test)"
-    assert consent.created_at is not None
+    # Proof of whose consent it is: the record hangs off that address's subscription.
+    assert consent.subscriber == Subscriber.objects.get(email="ada@example.org")
 
 
 def test_it_shows_the_check_your_inbox_page(client, subscribe):
