@@ -1,5 +1,6 @@
 import datetime
 import re
+import time
 from unittest import mock
 
 import pytest
@@ -264,4 +265,30 @@ def test_a_broker_down_at_sign_up_still_answers_and_the_sweep_sends_it(subscribe
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=3), tick=False):
         send_due_emails.apply()
 
+    assert [m["To"] for m in esp.accepted] == ["ada@example.org"]
+
+
+def test_a_confirmation_goes_through_a_real_worker_and_its_sweep(celery_worker, client, esp):
+    # The whole route with nothing run inline: commit → broker → worker → claim → ESP (down),
+    # then the sweep task through the broker once the ESP is back.
+    esp.up = False
+    client.post("/subscribe/", {"email": "ada@example.org", "source": "/", "timezone": "UTC"})
+    email = OutboundEmail.objects.get()
+    for _ in range(100):  # the worker's first attempt, through the broker
+        email.refresh_from_db()
+        if email.attempts and email.status != OutboundEmail.Status.SENDING:
+            break
+        time.sleep(0.1)
+    assert (email.attempts, email.status) == (1, OutboundEmail.Status.PENDING)
+
+    esp.up = True
+    OutboundEmail.objects.update(next_attempt_at=timezone.now())  # due now
+    assert send_due_emails.delay().get(timeout=30) == {"due": 1, "interrupted": 0}
+    for _ in range(100):
+        email.refresh_from_db()
+        if email.status not in (OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING):
+            break
+        time.sleep(0.1)
+
+    assert email.status == OutboundEmail.Status.SENT
     assert [m["To"] for m in esp.accepted] == ["ada@example.org"]
