@@ -5,7 +5,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from subscriptions import services
-from subscriptions.models import ConsentRecord, Subscriber
+from subscriptions.models import ConsentRecord, OutboundEmail, Subscriber
 
 CSV_COLUMNS = [
     "email",
@@ -135,6 +135,29 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["subscriber"]
     show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    """Confirmations and account e-mails: what went out, what waits for the ESP, and why."""
+
+    list_display = ["created_at", "kind", "to", "status", "attempts", "next_attempt_at", "error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    # The bodies hold login codes and reset links: never shown.
+    fields = [
+        "kind", "to", "status", "attempts", "created_at", "next_attempt_at", "expires_at",
+        "claimed_at", "sent_at", "esp_message_id", "error",
+    ]  # fmt: skip
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -46,8 +46,15 @@ def digest_send_due(*, now: dt.datetime, enqueue) -> SendSummary:
         try:
             edition, _ = edition_get_or_compose(day=day, kind=kind)
         except EditionEmpty as exc:
-            # Nothing is stored, so the next hourly run composes it once there are papers.
-            logger.error("%s", exc)
+            # Nothing is stored, so the next hourly run composes it once there are papers;
+            # readers due this hour get it from `send_digest --date` (it sends everyone due
+            # that day).
+            logger.error(
+                "%s Readers due now: run send_digest --date %s --kind %s once there are papers.",
+                exc,
+                day.isoformat(),
+                kind,
+            )
             continue
         summary.editions.append(edition)
         summary.due += digest_fan_out(edition=edition, subscribers=subscribers, enqueue=enqueue)

@@ -106,3 +106,27 @@ def test_consent_records_are_read_only(editor):
     editor.post(f"/admin/subscriptions/consentrecord/{record.pk}/change/", {"source": "forged"})
     record.refresh_from_db()
     assert record.source == ""
+
+
+def test_recorded_emails_show_what_waits_and_why_but_never_their_bodies(editor):
+    from django.utils import timezone
+
+    from subscriptions.models import OutboundEmail
+
+    now = timezone.now()
+    email = OutboundEmail.objects.create(
+        kind="account/email/login_code",
+        to="ada@example.org",
+        body_text="Your code is SECRET-CODE",
+        error="AnymailRequestsAPIError: Postmark API response 503",
+        attempts=3,
+        next_attempt_at=now,
+        expires_at=now,
+    )
+
+    listing = editor.get("/admin/subscriptions/outboundemail/?status=pending").content.decode()
+    page = editor.get(f"/admin/subscriptions/outboundemail/{email.pk}/change/").content.decode()
+
+    assert "ada@example.org" in listing and "Postmark API response 503" in listing
+    assert "SECRET-CODE" not in page and "Postmark API response 503" in page
+    assert editor.get("/admin/subscriptions/outboundemail/add/").status_code == 403
