@@ -30,6 +30,9 @@ INTERRUPTED_AFTER = datetime.timedelta(hours=1)
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 SWEEP_BATCH = 1000
+# Finished e-mails are kept this long for the admin, then deleted: they name an address,
+# possibly of someone who never signed up (allauth's "unknown account" notice).
+KEEP_FINISHED = datetime.timedelta(days=30)
 # The task enqueued at commit sends a new e-mail at once; the sweep only takes it up if that
 # task never ran (a broker down at the time), a little later.
 SWEEP_GRACE = datetime.timedelta(minutes=2)
@@ -199,7 +202,8 @@ def outbound_email_send(*, email_id: int, connection=None) -> str:
 
 def outbound_emails_send_due(*, now: datetime.datetime, enqueue) -> dict[str, int]:
     """The minutely sweep: hand every pending e-mail that is due to `enqueue` (one task
-    each; the task drops those past their use), and fail claims a dead worker left behind."""
+    each; the task drops those past their use), fail claims a dead worker left behind, and
+    delete e-mails finished more than KEEP_FINISHED ago."""
     interrupted = OutboundEmail.objects.filter(
         status=OutboundEmail.Status.SENDING, claimed_at__lt=now - INTERRUPTED_AFTER
     ).update(
@@ -215,6 +219,13 @@ def outbound_emails_send_due(*, now: datetime.datetime, enqueue) -> dict[str, in
     )
     for email_id in due:
         enqueue(email_id)
+    deleted, _ = (
+        OutboundEmail.objects.exclude(
+            status__in=[OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING]
+        )
+        .filter(created_at__lt=now - KEEP_FINISHED)
+        .delete()
+    )
     if interrupted:
         logger.error("%d e-mails interrupted mid-send; not sent again", interrupted)
-    return {"due": len(due), "interrupted": interrupted}
+    return {"due": len(due), "interrupted": interrupted, "deleted": deleted}

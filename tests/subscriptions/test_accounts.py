@@ -57,6 +57,10 @@ def test_signing_up_needs_only_an_email_and_a_verification(client, post, outbox)
     assert "_auth_user_id" not in client.session
     assert len(outbox) == 1
     assert "/accounts/confirm-email/" in outbox[0].body
+    # Recorded and sent through the same path as every transactional e-mail.
+    recorded = OutboundEmail.objects.get()
+    assert recorded.kind == "account/email/email_confirmation_signup"
+    assert (recorded.to, recorded.status) == ("ada@example.org", OutboundEmail.Status.SENT)
 
 
 def test_verifying_links_an_existing_email_only_subscription(client, post, outbox):
@@ -346,4 +350,18 @@ def test_deleting_the_account_deletes_its_recorded_emails(client, post, esp, ver
 
     client.post("/accounts/delete/", {"email": "ada@example.org"})
 
+    assert not OutboundEmail.objects.exists()
+
+
+def test_finished_emails_are_deleted_after_thirty_days(post, esp):
+    # A password reset for an address without an account: allauth tells that address so.
+    post("/accounts/password/reset/", {"email": "stranger@example.org"})
+    email = OutboundEmail.objects.get()
+    assert (email.kind, email.user) == ("account/email/unknown_account", None)
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=29), tick=False):
+        send_due_emails.apply()
+    assert OutboundEmail.objects.exists()
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=31), tick=False):
+        send_due_emails.apply()
     assert not OutboundEmail.objects.exists()

@@ -283,7 +283,7 @@ def test_a_confirmation_goes_through_a_real_worker_and_its_sweep(celery_worker, 
 
     esp.up = True
     OutboundEmail.objects.update(next_attempt_at=timezone.now())  # due now
-    assert send_due_emails.delay().get(timeout=30) == {"due": 1, "interrupted": 0}
+    assert send_due_emails.delay().get(timeout=30) == {"due": 1, "interrupted": 0, "deleted": 0}
     for _ in range(100):
         email.refresh_from_db()
         if email.status not in (OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING):
