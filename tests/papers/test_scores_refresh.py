@@ -76,14 +76,19 @@ def test_a_dry_run_or_an_unchanged_import_leaves_the_scores_alone(tmp_path):
 
 
 @responses.activate
-def test_add_by_arxiv_id_refreshes_scores_when_it_changes_a_published_paper():
+def test_add_by_arxiv_id_refreshes_scores_when_it_changes_a_published_paper(
+    django_capture_on_commit_callbacks,
+):
     # The id is already a published paper with a poorer record: the fetched one updates it.
     responses.get(ARXIV_URL, body=(DATA / "arxiv_id_list_with_error.atom").read_bytes())
     PaperFactory(arxiv_id="2106.09685", title="LoRA", abstract="", published_on=DAY)
     version = trending_version()
     client = ArxivClient(spacing=Spacing("test:arxiv", 3, sleep=lambda s: None))
 
-    summary = papers_add_by_arxiv_ids(ids=["2106.09685"], client=client)
+    with django_capture_on_commit_callbacks(execute=True) as enqueued:
+        summary = papers_add_by_arxiv_ids(ids=["2106.09685"], client=client)
+
+    assert len(enqueued) == 1  # the recompute task, after commit
 
     assert summary.updated == 1 and summary.scores_refreshed
     assert trending_version() > version
