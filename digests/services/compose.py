@@ -116,14 +116,21 @@ def edition_get_or_compose(*, day: dt.date, kind: str) -> tuple[Edition, bool]:
     return edition, True
 
 
-def edition_preview(*, day: dt.date, kind: str) -> tuple[Edition, list]:
-    """The edition of `day` as it stands or would be composed now, nothing written."""
+def edition_preview(
+    *, day: dt.date, kind: str, refresh_scores: bool = False
+) -> tuple[Edition, list]:
+    """The edition of `day` as it stands or would be composed now, nothing else written.
+
+    `refresh_scores` recomputes stale scores first, as composing would (send_digest's dry
+    run and test copy); the admin's preview leaves them to the hourly recompute rather than
+    keep a page waiting on it."""
     existing = Edition.objects.filter(date=day, kind=kind).first()
     if existing:
         entries = rendering.edition_entries(existing)
         return existing, list(entries.values())
     edition = Edition(date=day, kind=kind, created_at=timezone.now())
-    scores_ensure_fresh()  # so a dry run picks what the real send would
+    if refresh_scores:
+        scores_ensure_fresh()
     picks = edition_pick_papers(kind=kind)
     entries = rendering.paper_entries([(p.paper, p.reason) for p in picks])
     return edition, entries

@@ -101,7 +101,7 @@ def digest_send_date(
 def digest_dry_run(*, day: dt.date, kind: str) -> SendSummary:
     """What `send_digest --dry-run` reports: the choices, with nothing sent or written."""
     summary = SendSummary()
-    edition, entries = edition_preview(day=day, kind=kind)
+    edition, entries = edition_preview(day=day, kind=kind, refresh_scores=True)
     candidates = [
         selection.Candidate(
             paper_id=e.id,
@@ -150,7 +150,7 @@ def digest_dry_run(*, day: dt.date, kind: str) -> SendSummary:
 def digest_send_test(*, day: dt.date, kind: str, to: str, connection=None) -> str:
     """One test copy of the edition of `day` to `to`: no delivery is recorded and the
     edition is not written. Links point at `to`'s own preferences if `to` subscribes."""
-    edition, entries = edition_preview(day=day, kind=kind)
+    edition, entries = edition_preview(day=day, kind=kind, refresh_scores=True)
     entries = entries[:10]
     rendered = rendering.render_digest(
         edition,

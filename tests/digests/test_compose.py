@@ -196,3 +196,14 @@ def test_beat_logs_an_error_and_composes_at_the_next_run_once_there_are_papers(c
         summary = digest_send_due(now=timezone.now(), enqueue=lambda *a: None)
     assert [e.date for e in summary.editions] == [DAY]
     assert Delivery.objects.get().subscriber == reader
+
+
+def test_a_dry_run_picks_from_fresh_scores_as_the_real_send_would(morning):
+    SubscriberFactory()
+    PaperFactory(published_on=DAY, title="Not scored yet")
+    out = StringIO()
+
+    call_command("send_digest", "--date", "2026-11-27", "--dry-run", stdout=out)
+
+    assert "would send: 1" in out.getvalue()
+    assert not Edition.objects.exists()
