@@ -49,7 +49,8 @@ class WorkerKilled(BaseException):
 @pytest.fixture
 def esp(settings):
     """The real Postmark backend with its HTTP layer replaced: `esp.up` switches an outage
-    (503) on and off, `esp.kill` makes the next call die mid-flight, and each call records
+    (503) on and off, `esp.refuse` answers that the recipient is inactive (422), `esp.kill`
+    makes the next call die mid-flight, and each call records
     the statuses of the recorded e-mails at the moment the ESP was called."""
     import json
     import uuid
@@ -65,7 +66,8 @@ def esp(settings):
     data = Path(__file__).resolve().parent.parent / "digests" / "data"
     ok = json.loads((data / "postmark_send_ok.json").read_text())
     down = (data / "postmark_server_error.json").read_text()
-    state = SimpleNamespace(up=True, kill=False, calls=[], accepted=[])
+    inactive = (data / "postmark_inactive_recipient.json").read_text()
+    state = SimpleNamespace(up=True, kill=False, refuse=False, calls=[], accepted=[])
 
     def answer(request):
         payload = json.loads(request.body)
@@ -76,6 +78,9 @@ def esp(settings):
             raise WorkerKilled()
         if not state.up:
             return 503, {"Content-Type": "application/json"}, down
+        if state.refuse:  # Postmark's answer for an address it has marked inactive
+            refused = inactive.replace("reader@example.org", payload["To"])
+            return 422, {"Content-Type": "application/json"}, refused
         state.accepted.append(payload)
         body = {**ok, "To": payload["To"], "MessageID": str(uuid.uuid4())}
         return 200, {"Content-Type": "application/json"}, json.dumps(body)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from subscriptions import tokens
 from subscriptions.models import ConsentRecord, OutboundEmail, Subscriber
-from subscriptions.tasks import send_due_emails, send_outbound_email
+from subscriptions.tasks import send_due_emails, send_outbound_email, send_subscription_email
 from tests.factories import SubscriberFactory
 from tests.subscriptions.conftest import WorkerKilled, link_in
 
@@ -292,3 +292,25 @@ def test_a_confirmation_goes_through_a_real_worker_and_its_sweep(celery_worker, 
 
     assert email.status == OutboundEmail.Status.SENT
     assert [m["To"] for m in esp.accepted] == ["ada@example.org"]
+
+
+def test_a_refused_address_is_not_retried(subscribe, esp):
+    esp.refuse = True
+    subscribe("ada@example.org")
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=2), tick=False):
+        send_due_emails.apply()
+
+    assert len(esp.calls) == 1
+    email = OutboundEmail.objects.get()
+    assert email.status == OutboundEmail.Status.FAILED and "rejected" in email.error
+
+
+def test_a_task_queued_by_the_previous_release_becomes_a_recorded_email(esp, run_on_commit):
+    subscriber = SubscriberFactory(status=Subscriber.Status.PENDING, confirm_nonce="abc")
+
+    with run_on_commit():
+        assert send_subscription_email.apply(args=[subscriber.pk, "confirm"]).get() is True
+
+    assert OutboundEmail.objects.get().status == OutboundEmail.Status.SENT
+    assert [m["To"] for m in esp.accepted] == [subscriber.email]
