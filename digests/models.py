@@ -172,7 +172,7 @@ class JobRun(models.Model):
     last_started_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_error = models.TextField(blank=True, default="", db_default="")
     successes = models.PositiveIntegerField(default=0, db_default=0)
     failures = models.PositiveIntegerField(default=0, db_default=0)
 

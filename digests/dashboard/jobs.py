@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from celery.signals import task_failure, task_prerun, task_retry, task_success
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from digests.models import JobRun
@@ -28,11 +29,13 @@ def _record(task_name: str, **changes) -> None:
     if task_name not in beat_tasks():
         return
     try:
-        counts = {k: changes.pop(k) for k in ("successes", "failures") if k in changes}
-        counter_add(JobRun, keys={"task": task_name}, **counts)
-        if not counts:
-            JobRun.objects.get_or_create(task=task_name)
-        JobRun.objects.filter(task=task_name).update(**changes)
+        # A savepoint: a failed write must not break a transaction the task is in.
+        with transaction.atomic():
+            counts = {k: changes.pop(k) for k in ("successes", "failures") if k in changes}
+            counter_add(JobRun, keys={"task": task_name}, **counts)
+            if not counts:
+                JobRun.objects.get_or_create(task=task_name)
+            JobRun.objects.filter(task=task_name).update(**changes)
     except Exception:  # the record must never fail the job it describes
         logger.exception("could not record a run of %s", task_name)
 

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 ('last_started_at', models.DateTimeField(blank=True, null=True)),
                 ('last_success_at', models.DateTimeField(blank=True, null=True)),
                 ('last_error_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
+                ('last_error', models.TextField(blank=True, db_default='', default='')),
                 ('successes', models.PositiveIntegerField(db_default=0, default=0)),
                 ('failures', models.PositiveIntegerField(db_default=0, default=0)),
             ],
