@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 # Mid-tone colours that keep their contrast on white and on a dark background.
 PALETTE = ["#3d8bfd", "#e8590c", "#2f9e44", "#c2255c", "#7048e8", "#868e96"]
 WIDTH, HEIGHT = 480, 220
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 62, 12, 14, 30
 
 
 @dataclass
@@ -53,9 +53,9 @@ class Chart:
 def _fmt(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.2f}%".replace(".00%", "%")
-    if value >= 10_000:
-        return f"{value / 1000:.0f}k"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+    if abs(value) >= 100_000:
+        return f"{value / 1000:,.0f}k"
+    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.1f}"
 
 
 def line_chart(
@@ -135,6 +135,6 @@ def line_chart(
             "x": round(left, 1),
             "width": round(max(right - left, 4), 1),
             "label": label,
-            "label_x": round(min(max(left, LEFT + 60), chart.right_edge - 60), 1),
+            "label_x": chart.right_edge - 4,
         }
     return chart
