@@ -151,7 +151,8 @@ def queue_lengths() -> dict[str, int | None]:
     )
     lengths: dict[str, int | None] = {}
     try:
-        with celery_app.connection_for_read() as conn:
+        # From the app's connection pool: a page view reuses the broker connection.
+        with celery_app.pool.acquire(block=True, timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             channel = conn.default_channel
             for name in sorted(names):

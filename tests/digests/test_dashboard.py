@@ -302,3 +302,38 @@ def test_it_counts_drafts_and_fetched_papers_per_source_and_day(staff):
     assert '<span data-testid="draft-count">3</span>' in body
     fetches = part(body, "fetches")
     assert re.search(r'<th scope="row">hf</th>(<td>\u2013</td>){13}<td>1 / ', fetches)
+
+
+def test_it_ranks_papers_by_more_and_less_feedback_this_week(staff):
+    from digests.services.stats import paper_count_feedback
+
+    liked, mixed, old = PaperFactory.create_batch(3)
+    edition = Edition.objects.create(date=TODAY)
+    for _ in range(3):
+        paper_count_feedback(paper_id=liked.pk, edition_id=edition.pk, more=True)
+    paper_count_feedback(paper_id=mixed.pk, edition_id=edition.pk, more=True)
+    paper_count_feedback(paper_id=mixed.pk, edition_id=edition.pk, more=False)
+    paper_count_feedback(
+        paper_id=old.pk, edition_id=None, more=True, when=NOW - dt.timedelta(days=8)
+    )
+
+    body = staff.get("/admin/").content.decode()
+
+    top = part(body, "top-feedback")
+    assert re.search(rf"{liked.title}</a> <span class=\"help\">3 more, 0 less", top)
+    assert re.search(rf"{mixed.title}</a> <span class=\"help\">1 more, 1 less", top)
+    assert old.title not in top
+    edition.refresh_from_db()
+    assert (edition.more_count, edition.less_count) == (4, 1)
+
+
+def test_it_counts_the_list_by_status_in_the_hourly_beat_job():
+    from subscriptions.tasks import record_list_size
+
+    SubscriberFactory.create_batch(3)
+    SubscriberFactory(status=Subscriber.Status.COMPLAINED)
+
+    record_list_size.delay()
+
+    row = SubscriberDay.objects.get(day=TODAY)
+    assert (row.confirmed, row.complained, row.pending, row.counted_at) == (3, 1, 0, NOW)
