@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -81,6 +82,26 @@ def _rates_chart(rows, settings) -> charts.Chart:
     )
 
 
+def _edition_rows(editions, *, feedback: bool) -> list[tuple]:
+    """(edition, formatted cells), newest first, for the table under the chart."""
+    rows = []
+    for e in reversed(editions):
+        cells = [
+            f"{e.sent_count:,}",
+            f"{e.skipped_count:,}: {e.skipped_no_match:,} / {e.skipped_all_seen:,} / "
+            f"{e.skipped_inactive:,}",
+            f"{e.failed_count:,}",
+            f"{e.delivered_count:,}",
+            f"{e.opened_count:,}",
+            f"{e.clicked_count:,}",
+        ]
+        if feedback:
+            cells.append(f"{e.more_count:,} / {e.less_count:,}")
+        cells.append(f"{e.unsubscribed_count:,}")
+        rows.append((e, cells))
+    return rows
+
+
 def dashboard_context(request) -> dict:
     from django.conf import settings
 
@@ -92,6 +113,7 @@ def dashboard_context(request) -> dict:
     period = period if period in selectors.PERIODS else 30
     panel = selectors.list_panel(today=today, period=period)
     editions = selectors.recent_editions()
+    feedback = any(e.more_count or e.less_count for e in editions)
     rates = selectors.daily_rates(today=today)
     draft_count, draft_list = selectors.drafts()
     fetch_dates, fetch_rows = selectors.fetch_days(today=today)
@@ -104,11 +126,9 @@ def dashboard_context(request) -> dict:
         "list_chart": _list_chart(panel),
         "editions": editions,
         "editions_chart": _editions_chart(editions),
-        "show_feedback": any(e.more_count or e.less_count for e in editions),
-        "deliverability": [
-            selectors.deliverability(today=today, days=7),
-            selectors.deliverability(today=today, days=30),
-        ],
+        "show_feedback": feedback,
+        "edition_rows": _edition_rows(editions, feedback=feedback),
+        "deliverability": selectors.deliverability(today=today),
         "bounce_warning_at": settings.DASHBOARD_BOUNCE_RATE_WARNING,
         "complaint_warning_at": settings.DASHBOARD_COMPLAINT_RATE_WARNING,
         "rates_chart": _rates_chart(rates, settings),
@@ -116,6 +136,7 @@ def dashboard_context(request) -> dict:
         "top_clicked": selectors.top_papers(today=today, by="clicks"),
         "top_feedback": selectors.top_papers(today=today, by="more"),
         "draft_count": draft_count,
+        "draft_limit": selectors.DRAFTS_COUNTED,
         "drafts": draft_list,
         "fetch_dates": fetch_dates,
         "fetch_rows": fetch_rows,
@@ -162,6 +183,9 @@ class PaperboyAdminSite(admin.AdminSite):
         ]
 
     def reader_preview_view(self, request, pk: int | None = None):
+        # It shows a reader's address and preferences: only for those who may view readers.
+        if not request.user.has_perm("subscriptions.view_subscriber"):
+            raise PermissionDenied
         subscriber = get_object_or_404(Subscriber, pk=pk) if pk else None
         form = SubscriberPick(request.GET or None)
         if subscriber is None and form.is_bound and form.is_valid():

@@ -285,6 +285,17 @@ def test_it_ranks_papers_by_digest_clicks_this_week(staff, settings):
     )
 
 
+def test_it_bounds_the_count_of_drafts(staff, monkeypatch):
+    from digests.dashboard import selectors
+
+    monkeypatch.setattr(selectors, "DRAFTS_COUNTED", 2)
+    PaperFactory.create_batch(3, status=Paper.Status.DRAFT)
+
+    body = staff.get("/admin/").content.decode()
+
+    assert '<span data-testid="draft-count">more than 2</span>' in body
+
+
 def test_it_counts_drafts_and_fetched_papers_per_source_and_day(staff):
     PaperFactory.create_batch(3, status=Paper.Status.DRAFT)
     PaperFactory(status=Paper.Status.PUBLISHED)

@@ -114,3 +114,10 @@ def test_it_shows_the_preview_in_the_admin(client, papers):
     assert f'href="/admin/reader-preview/{reader.pk}/"' in change.content.decode()
     assert unknown.status_code == 200
     assert "No subscriber with that address or id." in unknown.content.decode()
+
+
+def test_it_keeps_the_preview_from_staff_who_may_not_view_readers(client):
+    client.force_login(UserFactory(is_staff=True))
+    reader = SubscriberFactory()
+
+    assert client.get(f"/admin/reader-preview/{reader.pk}/").status_code == 403

@@ -41,7 +41,7 @@ def test_it_labels_the_gain_of_the_window_the_paper_trends_in(paper):
 
     assert chart.gain_label == "+412 stars in 24 h"  # 1512 now against 1100 25 h ago
     assert chart.highlight["label"] == "+412 stars in 24 h"
-    assert [row[1] for row in chart.rows] == [[1000], [1050], [1100], [1300], [1512]]
+    assert [row[1] for row in chart.rows] == [["1,000"], ["1,050"], ["1,100"], ["1,300"], ["1,512"]]
     assert "went from 1,000 to 1,512 GitHub stars" in chart.summary
 
 
