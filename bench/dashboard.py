@@ -156,11 +156,32 @@ def main() -> None:
     for _ in range(args.runs):
         for name, path in pages.items():
             samples[name].append(timed(client, path))
+    from django.db import connection
+
+    counting = {
+        "count subscribers by status": (
+            "SELECT status, count(*) FROM subscriptions_subscriber GROUP BY status"
+        ),
+        "count the latest edition's deliveries by status": (
+            "SELECT status, count(*) FROM digests_delivery WHERE edition_id = "
+            "(SELECT max(id) FROM digests_edition) GROUP BY status"
+        ),
+    }
     print(f"\n{args.runs} requests each, interleaved, in one process:")
     for name, values in samples.items():
         values.sort()
         p95 = values[max(0, int(len(values) * 0.95) - 1)]
         print(f"  {name:42} median {statistics.median(values):6.1f} ms   p95 {p95:6.1f} ms")
+    print("What counting per request would cost instead (median of 5, SQL only):")
+    with connection.cursor() as cursor:
+        for name, sql in counting.items():
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                cursor.execute(sql)
+                cursor.fetchall()
+                times.append((time.perf_counter() - started) * 1000)
+            print(f"  {name:48} {statistics.median(times):6.1f} ms")
 
 
 if __name__ == "__main__":

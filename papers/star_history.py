@@ -7,6 +7,7 @@ one at or before the window's start.
 
 import datetime as dt
 
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from lib import charts
@@ -43,6 +44,28 @@ def _thin(points: list, limit: int) -> list:
     return [*kept, points[-1]]
 
 
+def _snapshots(*, repo_ids: list[int], start, now) -> dict[int, list]:
+    """{repository id: [(taken_at, stars), ...]} since `start`, each led by its last
+    snapshot before `start` (the baseline of its first gain): two queries in all, however
+    many repositories."""
+    if not repo_ids:
+        return {}
+    anchors = (
+        StarSnapshot.objects.filter(repository_id__in=repo_ids, taken_at__lte=start)
+        .values("repository_id")
+        .annotate(last=Max("taken_at"))
+        .order_by()
+    )
+    wanted = Q(repository_id__in=repo_ids, taken_at__gt=start, taken_at__lte=now)
+    for anchor in anchors:
+        wanted |= Q(repository_id=anchor["repository_id"], taken_at=anchor["last"])
+    history: dict[int, list] = {}
+    rows = StarSnapshot.objects.filter(wanted).order_by("repository_id", "taken_at")
+    for repo_id, taken, stars in rows.values_list("repository_id", "taken_at", "stars"):
+        history.setdefault(repo_id, []).append((taken, stars))
+    return history
+
+
 def star_history_charts(*, paper, now: dt.datetime | None = None) -> list[charts.Chart]:
     now = now or timezone.now()
     window = _window_for(paper)
@@ -54,22 +77,18 @@ def star_history_charts(*, paper, now: dt.datetime | None = None) -> list[charts
         .select_related("repository")
         .order_by("-is_official", "-repository__stars", "pk")[:REPOSITORIES_SHOWN]
     )
+    repos = [link.repository for link in links]
+    history = _snapshots(repo_ids=[r.pk for r in repos], start=start, now=now)
     result = []
-    for link in links:
-        repo = link.repository
-        snaps = StarSnapshot.objects.filter(repository=repo, taken_at__lte=now)
-        anchor = snaps.filter(taken_at__lte=start).order_by("-taken_at").first()
-        points = list(
-            snaps.filter(taken_at__gt=start).order_by("taken_at").values_list("taken_at", "stars")
-        )
-        if anchor:
-            points.insert(0, (anchor.taken_at, anchor.stars))
+    for repo in repos:
+        points = history.get(repo.pk, [])
         if len(points) < 2:
             continue
-        points = _thin(points, MAX_POINTS)
+        # The gain is read before thinning, so no dropped point can change it.
         before = [stars for taken, stars in points if taken <= window_start]
         baseline = before[-1] if before else points[0][1]
         gain = points[-1][1] - baseline
+        points = _thin(points, MAX_POINTS)
         first_in = next(
             (i for i, (taken, _) in enumerate(points) if taken > window_start), len(points) - 1
         )
