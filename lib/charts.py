@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 # Mid-tone colours that keep their contrast on white and on a dark background.
 PALETTE = ["#3d8bfd", "#e8590c", "#2f9e44", "#c2255c", "#7048e8", "#868e96"]
-WIDTH, HEIGHT = 480, 220
+WIDTH, HEIGHT = 400, 210
 LEFT, RIGHT, TOP, BOTTOM = 62, 12, 14, 30
 
 
@@ -146,5 +146,6 @@ def line_chart(
             "width": round(max(right - left, 4), 1),
             "label": label,
             "label_x": chart.right_edge - 4,
+            "label_y": chart.baseline - 8,  # low: a gain ends high, the bottom is free
         }
     return chart

@@ -72,6 +72,8 @@ def test_it_shows_the_dashboard_at_desktop_and_phone_widths(page, artifacts_dir)
     page.get_by_text("Data table: the last 30 editions").click()
     assert page.locator("#editions table").first.is_visible()
     shoot(page, artifacts_dir, "dashboard")
+    page.emulate_media(color_scheme="dark")
+    page.screenshot(path=str(artifacts_dir / "dashboard-dark-phone.png"), full_page=True)
 
 
 def test_it_shows_a_star_history_on_the_paper_page(page, artifacts_dir):
@@ -97,4 +99,4 @@ def test_it_shows_a_star_history_on_the_paper_page(page, artifacts_dir):
     page.locator(".star-history").scroll_into_view_if_needed()
     shoot(page, artifacts_dir, "star-history")
     page.emulate_media(color_scheme="dark")
-    page.screenshot(path=str(artifacts_dir / "star-history-dark.png"), full_page=True)
+    page.screenshot(path=str(artifacts_dir / "star-history-dark-phone.png"), full_page=True)

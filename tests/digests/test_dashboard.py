@@ -237,6 +237,7 @@ def test_it_shows_the_age_of_the_oldest_pending_delivery(staff):
     assert re.search(r'data-testid="oldest-pending">.*?<dd>3\xa0hours old</dd>', body, re.S)
 
 
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # meant to queue
 def test_it_shows_the_length_of_the_celery_queue(staff):
     celery_app.control.purge()
     try:
