@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_prefixed,
@@ -41,7 +42,7 @@ SITE_NAME = env_str("SITE_NAME", "Paperboy")
 _HTTPS = SITE_URL.startswith("https://")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "digests.dashboard.apps.DashboardAdminConfig",  # django.contrib.admin with the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -205,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.purge_unconfirmed",
         "schedule": crontab(minute=25, hour=0),
     },
+    "record-list-size": {
+        "task": "subscriptions.tasks.record_list_size",
+        # The dashboard's subscriber totals per status, counted once an hour, not per view.
+        "schedule": crontab(minute=58),
+    },
     "send-due-digests": {
         "task": "digests.tasks.send_due_digests",
         # Hourly: each subscriber is due at their own delivery hour in their own time zone.
@@ -247,6 +253,14 @@ DIGEST_MAX_RETRIES = env_int("DIGEST_MAX_RETRIES", 5, minimum=0)
 DIGEST_BATCH_SEND = env_bool("DIGEST_BATCH_SEND", True)
 # Merge-field syntax of an ESP other than Postmark's Bulk API, e.g. "%recipient.{name}%".
 DIGEST_MERGE_FIELD_FORMAT = env_str("DIGEST_MERGE_FIELD_FORMAT", "")
+
+# --- Dashboard (the admin index) -------------------------------------------------------------
+# Warning lines, in percent of sent digests, over the last 7 and 30 days. Bounces: Amazon
+# SES reviews an account from 5% (docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html).
+# Complaints: Google asks bulk senders to stay below 0.1% and never reach 0.3%
+# (support.google.com/a/answer/81126); the 0.3% line is drawn on the chart regardless.
+DASHBOARD_BOUNCE_RATE_WARNING = env_float("DASHBOARD_BOUNCE_RATE_WARNING", 5.0)
+DASHBOARD_COMPLAINT_RATE_WARNING = env_float("DASHBOARD_COMPLAINT_RATE_WARNING", 0.1)
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

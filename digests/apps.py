@@ -7,3 +7,4 @@ class DigestsConfig(AppConfig):
 
     def ready(self):
         from digests import checks, signals  # noqa: F401 - registers receivers and checks
+        from digests.dashboard import jobs  # noqa: F401 - records beat jobs' runs

@@ -50,6 +50,14 @@ class Edition(models.Model):
     complained_count = models.PositiveIntegerField(default=0)
     opened_count = models.PositiveIntegerField(default=0, help_text="Unique opens.")
     clicked_count = models.PositiveIntegerField(default=0, help_text="Unique clicks.")
+    # For the dashboard: skips by reason, More/Less feedback, and unsubscribes traced to
+    # this edition (the last one sent to the reader before they left).
+    skipped_no_match = models.PositiveIntegerField(default=0, db_default=0)
+    skipped_all_seen = models.PositiveIntegerField(default=0, db_default=0)
+    skipped_inactive = models.PositiveIntegerField(default=0, db_default=0)
+    more_count = models.PositiveIntegerField("More signals", default=0, db_default=0)
+    less_count = models.PositiveIntegerField("Less signals", default=0, db_default=0)
+    unsubscribed_count = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = EditionQuerySet.as_manager()
 
@@ -144,7 +152,32 @@ class Delivery(models.Model):
             models.Index(fields=["edition", "status"], name="delivery_edition_status"),
             models.Index(fields=["subscriber", "status"], name="delivery_subscriber_status"),
             models.Index(fields=["esp_message_id"], name="delivery_esp_message_id"),
+            # The dashboard's "oldest pending delivery": a tiny index over the queue only.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="delivery_pending_created",
+            ),
         ]
 
     def __str__(self):
         return f"{self.edition} to #{self.subscriber_id}: {self.status}"
+
+
+class JobRun(models.Model):
+    """The last success and the last error of one beat job, written by Celery's task
+    signals (digests.dashboard.jobs), so no task body records itself."""
+
+    task = models.CharField(max_length=200, unique=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", db_default="")
+    successes = models.PositiveIntegerField(default=0, db_default=0)
+    failures = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        ordering = ["task"]
+
+    def __str__(self):
+        return self.task

@@ -199,3 +199,44 @@ class Trend(models.Model):
 
     def __str__(self):
         return f"{self.window}: {self.score:.2f}"
+
+
+class PaperDay(models.Model):
+    """Readers' reactions to a paper in one day: digest clicks and More/Less feedback.
+
+    Written by the services as events arrive, so "top papers this week" sums at most
+    seven small rows per paper instead of reading deliveries."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    clicks = models.PositiveIntegerField(default=0, db_default=0)
+    more = models.PositiveIntegerField(default=0, db_default=0)
+    less = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "day"], name="paperday_unique"),
+        ]
+        indexes = [models.Index(fields=["day"], name="paperday_day")]
+
+    def __str__(self):
+        return f"paper {self.paper_id} on {self.day}"
+
+
+class FetchDay(models.Model):
+    """What each fetcher brought in one day (written by the fetch tasks)."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=20)
+    runs = models.PositiveIntegerField(default=0, db_default=0)
+    created = models.PositiveIntegerField(default=0, db_default=0)
+    updated = models.PositiveIntegerField(default=0, db_default=0)
+    skipped = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "source"], name="fetchday_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} on {self.day}"

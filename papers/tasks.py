@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
-from papers import services
+from papers import services, stats
 from papers.fetchers.base import FetchError
 
 logger = logging.getLogger(__name__)
@@ -40,9 +40,10 @@ def import_papers(paths: list[str], fmt: str = "auto", draft: bool = False) -> d
     return services.papers_import(paths=paths, fmt=fmt, draft=draft).as_dict()
 
 
-def _import_fetched(items) -> dict:
+def _import_fetched(items, *, source: str) -> dict:
     status = "draft" if settings.PAPERS_FETCH_AS_DRAFT else "published"
     summary = services.papers_import_items(items=items, status=status)
+    stats.fetch_day_count(source=source, summary=summary)
     if summary.created and status == "published":
         # New papers show on the site now rather than at the next hourly recompute.
         recompute_trending.delay_on_commit()
@@ -64,7 +65,7 @@ def fetch_arxiv(self) -> dict:
         if exc.transient:
             raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
         raise
-    return _import_fetched(items)
+    return _import_fetched(items, source="arxiv")
 
 
 @shared_task(bind=True, max_retries=TRANSIENT_RETRIES)
@@ -77,7 +78,7 @@ def fetch_huggingface_daily(self, day: str | None = None) -> dict:
         if exc.transient:
             raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
         raise
-    return _import_fetched(items)
+    return _import_fetched(items, source="hf")
 
 
 @shared_task

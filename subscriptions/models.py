@@ -171,3 +171,46 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.to}: {self.status}"
+
+
+class SubscriberDay(models.Model):
+    """One day of the list, for the dashboard: what happened (written by the services as
+    it happens) and how many addresses stood in each status (a snapshot, written by the
+    hourly `subscriptions.tasks.record_list_size`)."""
+
+    day = models.DateField(unique=True)
+    signups = models.PositiveIntegerField(default=0, db_default=0)
+    confirmations = models.PositiveIntegerField(default=0, db_default=0)
+    unsubscribes = models.PositiveIntegerField(default=0, db_default=0)
+    bounces = models.PositiveIntegerField(default=0, db_default=0)
+    complaints = models.PositiveIntegerField(default=0, db_default=0)
+    # Status totals at `counted_at`; null until the day's first snapshot.
+    pending = models.PositiveIntegerField(null=True, blank=True)
+    confirmed = models.PositiveIntegerField(null=True, blank=True)
+    paused = models.PositiveIntegerField(null=True, blank=True)
+    unsubscribed = models.PositiveIntegerField(null=True, blank=True)
+    bounced = models.PositiveIntegerField(null=True, blank=True)
+    complained = models.PositiveIntegerField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"list on {self.day}"
+
+
+class SignupSourceDay(models.Model):
+    """Sign-ups per day and per source (the page the form was on, or an import)."""
+
+    day = models.DateField()
+    source = models.CharField(max_length=200)
+    signups = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "source"], name="signupsourceday_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.signups} from {self.source} on {self.day}"

@@ -36,3 +36,12 @@ def resume_paused() -> int:
 @shared_task
 def purge_unconfirmed() -> int:
     return services.subscribers_purge_unconfirmed(now=timezone.now())
+
+
+@shared_task
+def record_list_size() -> dict:
+    """Hourly (beat): the status totals the dashboard charts, stored on today's row."""
+    from subscriptions.services.stats import list_size_record
+
+    row = list_size_record(now=timezone.now())
+    return {"day": row.day.isoformat(), "confirmed": row.confirmed}

@@ -238,6 +238,10 @@ def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connecti
             sent_count=F("sent_count") + result.sent,
             failed_count=F("failed_count") + result.failed,
             skipped_count=F("skipped_count") + sum(result.skipped.values()),
+            **{
+                f"skipped_{reason}": F(f"skipped_{reason}") + count
+                for reason, count in result.skipped.items()
+            },
         )
     if transient is not None:
         raise transient

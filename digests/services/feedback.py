@@ -6,6 +6,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from digests.models import Delivery, Edition
+from digests.services import stats
 from subscriptions.models import Subscriber
 from subscriptions.services import SUPPRESSED, subscriber_suppress, subscriber_unsubscribe
 
@@ -106,6 +107,7 @@ def delivery_record_event(*, event) -> str:
     if event_type == "clicked":
         Delivery.objects.filter(pk=delivery.pk).update(click_count=F("click_count") + 1)
         _first(delivery, "clicked_at", "clicked_count", when)
+        stats.paper_count_click(delivery=delivery, url=event.click_url or "", when=when)
         return "clicked"
     return f"ignored {event_type}"
 

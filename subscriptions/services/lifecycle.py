@@ -15,6 +15,7 @@ from django.utils.crypto import constant_time_compare
 
 from lib import ratelimit
 from subscriptions.models import ConsentRecord, Subscriber
+from subscriptions.services import stats
 
 # Statuses that end sending for good unless an editor reinstates the address.
 SUPPRESSED = {Subscriber.Status.BOUNCED, Subscriber.Status.COMPLAINED}
@@ -54,6 +55,7 @@ def timezone_names() -> frozenset[str]:
 
 
 def _consent(subscriber, kind, *, source="", ip_address=None, user_agent=""):
+    stats.list_day_count_consent(kind=kind, source=source)
     return ConsentRecord.objects.create(
         subscriber=subscriber,
         kind=kind,
@@ -182,7 +184,15 @@ def subscriber_unsubscribe(
             user_agent=user_agent,
         )
         subscriber.refresh_from_db(fields=["status", "unsubscribed_at", "updated_at"])
+        _trace_unsubscribe(subscriber)
     return bool(updated)
+
+
+def _trace_unsubscribe(subscriber) -> None:
+    # The dashboard shows unsubscribes per edition: the digest that made them leave.
+    from digests.services.stats import edition_count_unsubscribe
+
+    edition_count_unsubscribe(subscriber_id=subscriber.pk)
 
 
 @transaction.atomic
@@ -233,6 +243,7 @@ def subscriber_suppress(*, subscriber: Subscriber, status: str) -> bool:
     )
     if updated:
         subscriber.status = status
+        stats.list_day_count_suppression(status=status)
     return bool(updated)
 
 
