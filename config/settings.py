@@ -27,10 +27,11 @@ VAR_DIR = Path(env_str("PAPERBOY_VAR_DIR", str(BASE_DIR / "var")))
 
 # --- Core --------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str(
-    "DJANGO_SECRET_KEY", "insecure-local-only-key-set-DJANGO_SECRET_KEY-in-production"
-)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+# Anyone can read this key in the repository: config.checks refuses it in production.
+DEVELOPMENT_SECRET_KEY = "insecure-local-only-key-set-DJANGO_SECRET_KEY-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# Django's test runner adds "testserver" itself; outside tests it is not a host we serve.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_TZ = True
 USE_I18N = True
@@ -51,16 +52,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "anymail",
     "papers",
     "subscriptions",
     "digests",
+    "config",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,6 +130,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "paperboy",
             "TIMEOUT": 300,
+            # A Redis that stops answering must cost a page seconds, not a worker forever
+            # (lib.redis_cache then serves without it for a while).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -322,10 +329,33 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [SITE_URL])
-# Behind a TLS-terminating proxy only: trusting the header otherwise lets clients spoof https.
-if env_bool("DJANGO_BEHIND_PROXY", False):
+# Behind a TLS-terminating proxy only: trusting the headers otherwise lets clients spoof
+# https and their address. The client is the last X-Forwarded-For hop (lib.ratelimit and,
+# through ALLAUTH_TRUSTED_PROXY_COUNT, allauth's login limits): the one our proxy appended.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+    ALLAUTH_TRUSTED_PROXY_COUNT = 1
+
+# Content-Security-Policy (django-csp 4): scripts, styles and everything else from our own
+# origin only. No inline script or style anywhere, so an injected <script> or on*= handler
+# does not run even if escaping ever failed. Pages that need more say so with
+# csp.decorators.csp_update (the admin's digest preview shows e-mail HTML with its styles).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- Logging -------------------------------------------------------------------------------------
 LOGGING = {

@@ -1,20 +1,64 @@
-"""Django's Redis cache backend, minus a per-call cost.
+"""Django's Redis cache backend, minus a per-call cost, and an outage that is not ours.
 
-Django's RedisCacheClient builds a new redis.Redis object for every cache operation; with
-redis-py 5+ that re-creates its table of response callbacks each time, about 0.2 ms of
-CPU, which was a third of the time of a page served from the cache. This client keeps one
-redis.Redis per connection pool (redis.Redis is thread-safe; connections still come from
-the pool), and behaves the same otherwise.
+Reuse: Django's RedisCacheClient builds a new redis.Redis object for every cache
+operation; with redis-py 5+ that re-creates its table of response callbacks each time,
+about 0.2 ms of CPU, which was a third of the time of a page served from the cache. This
+client keeps one redis.Redis per connection pool (redis.Redis is thread-safe; connections
+still come from the pool).
+
+Outages: the cache holds nothing the site cannot rebuild, so an unreachable Redis must not
+turn every page into a 500. While Redis cannot be reached, reads miss and writes are
+dropped; after a failure the client stops trying for OUTAGE_RETRY_SECONDS, so a page with
+a dozen cache calls pays one connection attempt, not twelve. The one exception is
+`incr()`: a counter that silently reads as nothing would lift every rate limit, so it
+raises CacheUnavailable and lib.ratelimit fails closed. /healthz checks the broker (the
+same Redis) and still reports the outage.
 """
+
+import logging
+import time
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+OUTAGE_RETRY_SECONDS = 5
+_OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError)
 
 
-class _ReusingClient(RedisCacheClient):
+class CacheUnavailable(ValueError):
+    """The cache server cannot be reached, so a counter cannot be read or moved.
+
+    A ValueError, as Django raises for incr() of a missing key, so callers that already
+    start a missing counter afresh (papers.cache) keep working during an outage."""
+
+
+def _soft(default):
+    """Run the client method; during an outage answer `default` (a miss, a dropped write)."""
+
+    def decorator(method):
+        def wrapper(self, *args, **kwargs):
+            if self.in_outage():
+                return default() if callable(default) else default
+            try:
+                return method(self, *args, **kwargs)
+            except _OUTAGE_ERRORS as exc:
+                self.record_outage(exc)
+                return default() if callable(default) else default
+
+        return wrapper
+
+    return decorator
+
+
+class _ResilientClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._outage_until = 0.0
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -23,8 +67,49 @@ class _ReusingClient(RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
+    def in_outage(self) -> bool:
+        return time.monotonic() < self._outage_until
+
+    def record_outage(self, exc: Exception) -> None:
+        if not self.in_outage():
+            logger.warning(
+                "Redis cache unreachable (%s); serving without it for %ss",
+                exc,
+                OUTAGE_RETRY_SECONDS,
+            )
+        self._outage_until = time.monotonic() + OUTAGE_RETRY_SECONDS
+
+    # get(key, default) answers its own default on a miss.
+    def get(self, key, default):
+        if self.in_outage():
+            return default
+        try:
+            return super().get(key, default)
+        except _OUTAGE_ERRORS as exc:
+            self.record_outage(exc)
+            return default
+
+    add = _soft(False)(RedisCacheClient.add)
+    set = _soft(None)(RedisCacheClient.set)
+    touch = _soft(False)(RedisCacheClient.touch)
+    delete = _soft(False)(RedisCacheClient.delete)
+    get_many = _soft(dict)(RedisCacheClient.get_many)
+    has_key = _soft(False)(RedisCacheClient.has_key)
+    set_many = _soft(list)(RedisCacheClient.set_many)
+    delete_many = _soft(None)(RedisCacheClient.delete_many)
+    clear = _soft(False)(RedisCacheClient.clear)
+
+    def incr(self, key, delta):
+        if self.in_outage():
+            raise CacheUnavailable("the cache is unreachable")
+        try:
+            return super().incr(key, delta)
+        except _OUTAGE_ERRORS as exc:
+            self.record_outage(exc)
+            raise CacheUnavailable(f"the cache is unreachable: {exc}") from exc
+
 
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = _ReusingClient
+        self._class = _ResilientClient

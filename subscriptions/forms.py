@@ -4,13 +4,34 @@ import re
 from django import forms
 from django.utils import timezone
 
+from lib import addresses
 from papers.models import Topic
 from subscriptions.models import Subscriber
 from subscriptions.services import timezone_names
 
 
+class AddressField(forms.EmailField):
+    """An e-mail address in its one normalised spelling (lib.addresses), refusing what
+    the ESP would refuse later, when nobody is there to read the error."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return value
+        try:
+            return addresses.normalise(value)
+        except addresses.InvalidAddress:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        super().validate(value)
+        reason = addresses.undeliverable_reason(value) if value else None
+        if reason:
+            raise forms.ValidationError(reason, code="undeliverable")
+
+
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(
+    email = AddressField(
         max_length=254,
         error_messages={
             "required": "Enter your e-mail address.",
@@ -153,7 +174,11 @@ class DeleteAccountForm(forms.Form):
         self.user = user
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if email != (self.user.email or "").lower():
+        email = self.cleaned_data["email"].strip()
+        try:
+            same = addresses.normalise(email) == addresses.normalise(self.user.email or "")
+        except addresses.InvalidAddress:
+            same = False
+        if not same:
             raise forms.ValidationError("That is not the address of this account.")
         return email

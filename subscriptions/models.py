@@ -6,10 +6,20 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from lib import addresses
+
 
 class SubscriberQuerySet(models.QuerySet):
     def by_email(self, email: str):
-        return self.filter(email__iexact=email.strip())
+        """The subscriber for any spelling of `email` (see lib.addresses.normalise).
+
+        Compared as lower(email), the expression the unique index is built on, so the
+        lookup is an index probe even on millions of rows."""
+        try:
+            email = addresses.normalise(email)
+        except addresses.InvalidAddress:
+            return self.none()
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email)
 
     def receiving(self, *, on: datetime.date):
         """Subscribers who get mail on `on`: confirmed, or paused with the pause over.
@@ -87,7 +97,10 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        try:
+            self.email = addresses.normalise(self.email)
+        except addresses.InvalidAddress:
+            self.email = self.email.strip().lower()  # the form that let it in reports it
         super().save(*args, **kwargs)
 
 

@@ -4,7 +4,6 @@ POST: mail scanners and link previews open every GET."""
 import json
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -16,20 +15,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from lib import ratelimit
 from subscriptions import emails, services, tokens
 from subscriptions.forms import DeleteAccountForm, PreferencesForm, SubscribeForm
 from subscriptions.models import Subscriber
 
+# A confirmation link acts only on these; anyone else was confirmed, or is suppressed.
+CONFIRMABLE = {Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED}
+
 
 def _client(request) -> dict:
     """The IP address and user agent for consent records and rate limits."""
-    ip = request.META.get("REMOTE_ADDR") or None
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        # Behind our proxy the client is the last address it appended; earlier entries
-        # come from the client and could be forged.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.rsplit(",", 1)[-1].strip() or ip
-    return {"ip_address": ip, "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400]}
+    return {
+        "ip_address": ratelimit.client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:400],
+    }
 
 
 def _path(url: str) -> str:
@@ -69,6 +69,11 @@ def subscribe(request):
         )
     except services.RateLimited:
         return render(request, "subscriptions/rate_limited.html", status=429)
+    except services.LimitsUnavailable:
+        # Fail closed: without the counters nothing may send mail (docs/site.md).
+        response = render(request, "subscriptions/unavailable.html", status=503)
+        response["Retry-After"] = "300"
+        return response
     return redirect("subscriptions:check_inbox")
 
 
@@ -92,17 +97,10 @@ def confirm(request, token):
             request, expired=exc.expired, email=email, status=410 if exc.expired else 400
         )
 
-    if subscriber.status in services.ACTIVE:
-        return render(
-            request,
-            "subscriptions/confirm.html",
-            {
-                "already": True,
-                "subscriber": subscriber,
-                "manage_url": _path(tokens.manage_url(subscriber)),
-            },
-        )
-    if subscriber.confirm_nonce != data.nonce or subscriber.status in services.SUPPRESSED:
+    # Used (the confirmation cleared the nonce), superseded or suppressed. A used link
+    # answers like any other: it may sit in a forwarded or leaked e-mail, so it must not
+    # open the preference centre the way it once did.
+    if subscriber.confirm_nonce != data.nonce or subscriber.status not in CONFIRMABLE:
         return _link_problem(request, used=True, email=subscriber.email, status=410)
     if request.method == "GET":
         return render(request, "subscriptions/confirm.html", {"subscriber": subscriber})

@@ -78,7 +78,7 @@ def delivery_record_event(*, event) -> str:
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
     subscriber = delivery.subscriber if delivery else None
     if subscriber is None and event.recipient:
-        subscriber = Subscriber.objects.filter(email__iexact=event.recipient).first()
+        subscriber = Subscriber.objects.by_email(event.recipient).first()
 
     if event_type == "complained":
         return _suppress(delivery, subscriber, event, "complained", when)

@@ -158,7 +158,7 @@ def digest_send_test(*, day: dt.date, kind: str, to: str, connection=None) -> st
         html=True,
         web_url=rendering.edition_web_url(edition),
     )
-    subscriber = Subscriber.objects.filter(email__iexact=to).first()
+    subscriber = Subscriber.objects.by_email(to).first()
     if subscriber:
         recipient = recipient_for(0, subscriber)
     else:  # not a reader: the copy shows the site's address where their links would be

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from lib import ratelimit
+from lib import addresses, ratelimit
 from subscriptions.models import ConsentRecord, Subscriber
 from subscriptions.services import stats
 
@@ -25,6 +25,10 @@ ACTIVE = {Subscriber.Status.CONFIRMED, Subscriber.Status.PAUSED}
 
 class RateLimited(Exception):
     """Too many sign-up attempts from this address or client; nothing was sent."""
+
+
+class LimitsUnavailable(Exception):
+    """The rate-limit counters cannot be read (the cache is down); nothing was sent."""
 
 
 class SubscribeOutcome(enum.Enum):
@@ -41,7 +45,9 @@ class ConfirmOutcome(enum.Enum):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The one spelling of `email` that every comparison, limit and suppression uses
+    (lib.addresses). Raises addresses.InvalidAddress for a domain no mail can reach."""
+    return addresses.normalise(email)
 
 
 def valid_timezone(name: str | None) -> str:
@@ -83,20 +89,25 @@ def subscriber_subscribe(
     """Start a double opt-in for `email`, or remind an existing subscriber of their link.
 
     Raises RateLimited before touching anything when the client IP or the address has
-    had too many attempts in the window; attempts count the same whatever the address's
-    state, so the limit reveals nothing either. Bounced and complained addresses are
-    never mailed.
+    had too many attempts in the window, and LimitsUnavailable when the counters cannot
+    be read (a cache outage fails closed: nothing is sent). Attempts count the same
+    whatever the address's state, so the limit reveals nothing either. Bounced and
+    complained addresses are never mailed.
     """
     email = normalise_email(email)
     window = settings.SUBSCRIBE_LIMIT_WINDOW
-    if ip_address and not ratelimit.hit(
-        "subscribe-ip", ip_address, limit=settings.SUBSCRIBE_LIMIT_PER_IP, window=window
-    ):
-        raise RateLimited()
-    if not ratelimit.hit(
-        "subscribe-email", email, limit=settings.SUBSCRIBE_LIMIT_PER_ADDRESS, window=window
-    ):
-        raise RateLimited()
+    try:
+        if ip_address and not ratelimit.hit(
+            "subscribe-ip", ip_address, limit=settings.SUBSCRIBE_LIMIT_PER_IP, window=window
+        ):
+            raise RateLimited()
+        # Counted on the normalised address, so no spelling of it gets a fresh allowance.
+        if not ratelimit.hit(
+            "subscribe-email", email, limit=settings.SUBSCRIBE_LIMIT_PER_ADDRESS, window=window
+        ):
+            raise RateLimited()
+    except ratelimit.Unavailable:
+        raise LimitsUnavailable() from None
 
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.get_or_create(

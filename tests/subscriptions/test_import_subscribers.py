@@ -35,7 +35,7 @@ def test_it_imports_a_mailchimp_export_and_reports_what_it_skipped():
     assert "line 5: skipped, ada@example.org is already on the list" in out
     assert "line 6: skipped, not an e-mail address: ''" in out
     assert "line 7: skipped, known@example.org is already on the list" in out
-    assert "Imported 3; skipped 2 duplicate(s) and 2 bad row(s)." in out
+    assert "Imported 3 with 3 consent record(s); skipped 2 duplicate(s) and 2 bad row(s)." in out
     # An import never resubscribes someone who left.
     assert Subscriber.objects.get(email="known@example.org").status == "unsubscribed"
 
@@ -83,7 +83,7 @@ def test_it_shows_progress_on_long_files(tmp_path, monkeypatch):
     out, err = _import(path, "--confirmed")
 
     assert err.splitlines() == ["… 10 rows read", "… 20 rows read"]
-    assert "Imported 25;" in out
+    assert "Imported 25 with 25 consent record(s);" in out
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         source = f"import: {source or file.name}"
-        report = services.ImportReport()
+        report = _PrintedReport(self.stdout)
         with handle:
             try:
                 services.subscribers_import(
@@ -59,16 +59,30 @@ class Command(BaseCommand):
             yield row
 
     def _report(self, report):
-        for line, reason in report.bad_rows:
-            self.stdout.write(f"line {line}: skipped, {reason}")
-        for line, email in report.duplicates:
-            self.stdout.write(f"line {line}: skipped, {email} is already on the list")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {report.imported}; skipped {len(report.duplicates)} duplicate(s) "
-                f"and {len(report.bad_rows)} bad row(s)."
+                f"Imported {report.imported} with {report.consents} consent record(s); "
+                f"skipped {report.duplicate_count} duplicate(s) "
+                f"and {report.bad_row_count} bad row(s)."
             )
         )
+
+
+class _PrintedReport(services.ImportReport):
+    """Prints each skipped row as it is found: a million-row file with many skips must
+    not hold them all in memory until the end."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def bad_row(self, line, reason):
+        self.bad_row_count += 1
+        self.out.write(f"line {line}: skipped, {reason}")
+
+    def duplicate(self, line, email):
+        self.duplicate_count += 1
+        self.out.write(f"line {line}: skipped, {email} is already on the list")
 
 
 def _rows(handle, report):
@@ -98,6 +112,6 @@ def _rows(handle, report):
             and status < len(row)
             and row[status].strip().lower() in (LEFT_STATUSES)
         ):
-            report.bad_rows.append((reader.line_num, f"status is {row[status].strip()!r}"))
+            report.bad_row(reader.line_num, f"status is {row[status].strip()!r}")
             continue
         yield reader.line_num, row[column] if column < len(row) else ""
