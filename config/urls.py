@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from lib import webhooks
 
 # The admin is the editors' home: name it after the site, not the framework.
 admin.site.site_header = f"{settings.SITE_NAME} editors"
@@ -13,7 +14,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("anymail/", include("anymail.urls")),
+    # Anymail's views, answering unreadable payloads with 400 (or 200 for mail) not 500.
+    path("anymail/", include(webhooks.guarded_urls())),
     path("", include("subscriptions.urls")),
     path("", include("digests.urls")),
     path("", include("papers.urls")),

@@ -3,12 +3,14 @@ edition and a rate-limited "send a test copy to me"."""
 
 import datetime as dt
 
+from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
 from digests import rendering, services
@@ -83,6 +85,9 @@ class EditionAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    # The e-mail's own HTML, in a sandboxed srcdoc frame that inherits this page's policy,
+    # keeps its <style> and style attributes: allow inline style here, and only here.
+    @method_decorator(csp_update({"style-src": ["'unsafe-inline'"]}))
     def preview_view(self, request):
         kind = request.GET.get("kind") or request.POST.get("kind") or Kind.DAILY
         if kind not in Kind.values:

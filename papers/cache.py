@@ -29,16 +29,22 @@ def bump_trending_version() -> int:
         return 2
 
 
-def page_key(kind: str, full_path: str) -> str:
-    return f"papers:{kind}:{hashlib.sha256(full_path.encode()).hexdigest()}"
+def page_key(kind: str, host: str, full_path: str) -> str:
+    """The cache key of a page: its host and its path with the query string.
+
+    The host is part of it because a response can carry it (a feed's self link, any
+    absolute URL built from the request): a page first rendered for one allowed host
+    must never be served to another."""
+    where = f"{host}{full_path}"
+    return f"papers:{kind}:{hashlib.sha256(where.encode()).hexdigest()}"
 
 
-def _load(kind: str, full_path: str):
+def _load(kind: str, request):
     """(key, version, payload or None) in one cache round trip: the trending version and
     the stored page come back together, and the page counts only if it was stored under
     that version. One trip instead of two is what makes a cached page nearly as cheap as
     a trivial view."""
-    key = page_key(kind, full_path)
+    key = page_key(kind, request.get_host(), request.get_full_path())
     found = cache.get_many([TRENDING_VERSION_KEY, key])
     version = found.get(TRENDING_VERSION_KEY) or trending_version()
     stored = found.get(key)
@@ -57,7 +63,7 @@ def cache_on_trending_version(timeout: int = 600):
         def wrapper(request, *args, **kwargs):
             if request.method not in ("GET", "HEAD") or request.GET:
                 return view(request, *args, **kwargs)
-            key, version, stored = _load("response", request.get_full_path())
+            key, version, stored = _load("response", request)
             if stored is not None:
                 content, content_type = stored
                 return HttpResponse(content, content_type=content_type)
@@ -99,7 +105,7 @@ def cache_page_for_visitors(timeout: int = 600, params: dict[str, set[str]] | No
                 or not _cacheable_query(request, params)
             ):
                 return view(request, *args, **kwargs)
-            key, version, stored = _load("html", request.get_full_path())
+            key, version, stored = _load("html", request)
             if stored is not None:
                 response = HttpResponse(stored.replace(CSRF_PLACEHOLDER, get_token(request)))
             else:

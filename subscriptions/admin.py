@@ -26,6 +26,19 @@ CSV_COLUMNS = [
 ]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
+# `=HYPERLINK(...)` typed into a sign-up form would run on an editor's machine.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, list):
+        value = "; ".join(value)
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value  # shown as text, the way spreadsheets themselves escape it
+    return value
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -87,7 +100,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         def rows():
             yield writer.writerow(CSV_COLUMNS)
             for values in queryset.order_by("pk").values_list(*CSV_COLUMNS).iterator(2000):
-                yield writer.writerow(["; ".join(v) if isinstance(v, list) else v for v in values])
+                yield writer.writerow([_cell(value) for value in values])
 
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

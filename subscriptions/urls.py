@@ -9,6 +9,7 @@ urlpatterns = [
     path("subscribe/check-your-inbox/", views.check_inbox, name="check_inbox"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("preferences/<str:token>/", views.manage, name="manage"),
+    path("preferences/<str:token>/link/", views.link_account, name="link_account"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("unsubscribe/<str:token>/undo/", views.resubscribe, name="resubscribe"),
     # Beside allauth's own /accounts/ pages, for signed-in subscribers.

@@ -149,7 +149,30 @@ def manage(request, token):
         subscriber = tokens.subscriber_for_token(token, tokens.MANAGE)
     except tokens.BadToken:
         return _link_problem(request)
-    return _preferences(request, subscriber, {"via_link": True})
+    can_link = (
+        request.user.is_authenticated
+        and subscriber.user_id is None
+        and not Subscriber.objects.filter(user=request.user).exists()
+    )
+    return _preferences(
+        request, subscriber, {"via_link": True, "can_link": can_link, "token": token}
+    )
+
+
+@login_required
+@require_POST
+def link_account(request, token):
+    """ "Link to my account", from the preference centre the subscription's own e-mail
+    opened: holding that link is what proves the subscription is the signed-in user's."""
+    try:
+        subscriber = tokens.subscriber_for_token(token, tokens.MANAGE)
+    except tokens.BadToken:
+        return _link_problem(request)
+    if services.subscriber_link_account(subscriber=subscriber, user=request.user):
+        messages.success(request, "This subscription is now part of your account.")
+        return redirect("subscriptions:account_preferences")
+    messages.error(request, "Nothing changed: this subscription or your account is linked already.")
+    return redirect(request.path.removesuffix("link/"))
 
 
 # --- Leaving -------------------------------------------------------------------------------

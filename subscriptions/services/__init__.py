@@ -10,6 +10,7 @@ from subscriptions.services.accounts import (
     account_subscribe,
     subscriber_change_email,
     subscriber_export,
+    subscriber_link_account,
     subscriber_link_user,
 )
 from subscriptions.services.imports import ImportReport, subscribers_import
@@ -60,6 +61,7 @@ __all__ = [
     "subscriber_change_email",
     "subscriber_confirm",
     "subscriber_export",
+    "subscriber_link_account",
     "subscriber_link_user",
     "subscriber_reinstate",
     "subscriber_resubscribe",

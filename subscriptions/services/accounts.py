@@ -34,13 +34,28 @@ def subscriber_change_email(*, user, email: str) -> bool:
     return True
 
 
+def _primary_verified_email(user) -> str | None:
+    from allauth.account.models import EmailAddress
+
+    address = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
+    return address.email if address else None
+
+
 @transaction.atomic
 def subscriber_link_user(*, user, email: str) -> Subscriber | None:
-    """Attach the e-mail-only subscription of a just-verified `email` to `user`.
+    """Attach the e-mail-only subscription of a just-verified `email` to `user`, if
+    `email` is the account's primary verified address.
 
-    Verifying the address for the account proves the mailbox, so a pending subscription
-    is confirmed too. A user already linked to another subscription keeps it.
+    Only the primary address: a secondary one can be someone else's, verified by a click
+    they did not understand (or a shared mailbox), and linking would hand the account
+    that person's consent records and the power to change or delete their subscription.
+    Other subscriptions are linked only from their own mailbox (subscriber_link_account).
+    Verifying the address proves the mailbox, so a pending subscription is confirmed too.
+    A user already linked to another subscription keeps it.
     """
+    primary = _primary_verified_email(user)
+    if primary is None or normalise_email(primary) != normalise_email(email):
+        return None
     if Subscriber.objects.filter(user=user).exists():
         return None
     subscriber = (
@@ -56,6 +71,21 @@ def subscriber_link_user(*, user, email: str) -> Subscriber | None:
 
 
 @transaction.atomic
+def subscriber_link_account(*, subscriber: Subscriber, user) -> bool:
+    """Link `subscriber` to `user` at the request of someone holding the subscription's
+    own preference link (it reaches only that mailbox) and signed in as `user`.
+
+    Refused if either side is linked already. Returns whether it was linked."""
+    locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if locked.user_id is not None or Subscriber.objects.filter(user=user).exists():
+        return False
+    locked.user = user
+    locked.save(update_fields=["user", "updated_at"])
+    subscriber.refresh_from_db()
+    return True
+
+
+@transaction.atomic
 def account_subscribe(
     *, user, source: str, ip_address: str | None = None, user_agent: str = "", tz: str = "UTC"
 ) -> Subscriber:
@@ -63,17 +93,15 @@ def account_subscribe(
 
     Raises ValueError if the account has no verified primary address.
     """
-    from allauth.account.models import EmailAddress
-
-    address = EmailAddress.objects.filter(user=user, primary=True, verified=True).first()
-    if address is None:
+    email = _primary_verified_email(user)
+    if email is None:
         raise ValueError("the account has no verified e-mail address")
     subscriber = Subscriber.objects.filter(user=user).first()
     if subscriber is None:
-        subscriber = Subscriber.objects.by_email(address.email).first()
+        subscriber = Subscriber.objects.by_email(email).first()
     if subscriber is None:
         subscriber = Subscriber.objects.create(
-            email=address.email, user=user, timezone=valid_timezone(tz)
+            email=normalise_email(email), user=user, timezone=valid_timezone(tz)
         )
         _consent(
             subscriber,
@@ -113,8 +141,9 @@ def account_export(*, user) -> dict:
         "subscription": None,
     }
     subscriber = Subscriber.objects.filter(user=user).first()
-    if subscriber is None and user.email:
-        subscriber = Subscriber.objects.by_email(user.email).filter(user__isnull=True).first()
+    primary = _primary_verified_email(user)
+    if subscriber is None and primary:
+        subscriber = Subscriber.objects.by_email(primary).filter(user__isnull=True).first()
     if subscriber is not None:
         data["subscription"] = subscriber_export(subscriber=subscriber)
     return data
@@ -154,6 +183,7 @@ def account_delete(*, user) -> None:
     anyone's address.
     """
     Subscriber.objects.filter(user=user).delete()
-    if user.email:
-        Subscriber.objects.by_email(user.email).filter(user__isnull=True).delete()
+    primary = _primary_verified_email(user)
+    if primary:
+        Subscriber.objects.by_email(primary).filter(user__isnull=True).delete()
     user.delete()

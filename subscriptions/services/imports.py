@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -85,7 +85,7 @@ def _clean(raw: str | None) -> tuple[str, str | None]:
 
 
 def _import_chunk(chunk, *, confirmed: bool, source: str, report: ImportReport) -> None:
-    fresh: dict[str, int] = {}  # address -> line, first occurrence in this chunk
+    fresh: dict[str, int] = {}  # address -> line of its first occurrence in this chunk
     for line, raw in chunk:
         email, problem = _clean(raw)
         if problem:
@@ -96,54 +96,104 @@ def _import_chunk(chunk, *, confirmed: bool, source: str, report: ImportReport) 
             fresh[email] = line
     if not fresh:
         return
-    # Known addresses, in any status; earlier chunks of this file are known by now too.
-    known = set(
-        Subscriber.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower__in=list(fresh))
-        .values_list("email", flat=True)
-    )
-    new = [(line, email) for email, line in fresh.items() if email not in known]
-    for email in known:
-        report.duplicate(fresh[email], email)
-    try:
-        with transaction.atomic():
-            created = _create(new, confirmed=confirmed, source=source)
-    except IntegrityError:
-        # Someone signed up with one of these addresses since the query above: take the
-        # chunk one row at a time so only that row is skipped.
-        created = []
-        for line, email in new:
-            try:
-                with transaction.atomic():
-                    created += _create([(line, email)], confirmed=confirmed, source=source)
-            except IntegrityError:
-                report.duplicate(line, email)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            created = _insert_postgresql(list(fresh), confirmed=confirmed, source=source)
+        else:
+            created = _insert_orm(list(fresh), confirmed=confirmed, source=source)
+        if not confirmed:
+            for pk in created.values():
+                _send_later(Subscriber(pk=pk), "confirm")
+    # Whatever was not created was known already, in any status (earlier chunks of this
+    # file included): an import never resubscribes anyone.
+    for email, line in fresh.items():
+        if email not in created:
+            report.duplicate(line, email)
     report.imported += len(created)
     report.consents += len(created)
 
 
-def _create(rows: list[tuple[int, str]], *, confirmed: bool, source: str) -> list[Subscriber]:
+def _template(*, confirmed: bool, now) -> Subscriber:
+    return Subscriber(
+        status=Subscriber.Status.CONFIRMED if confirmed else Subscriber.Status.PENDING,
+        confirmed_at=now if confirmed else None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _insert_orm(emails: list[str], *, confirmed: bool, source: str) -> dict[str, int]:
+    """{address: id} of the subscribers created, each with its consent record."""
     now = timezone.now()
-    subscribers = Subscriber.objects.bulk_create(
-        [
-            Subscriber(
-                email=email,
-                status=Subscriber.Status.CONFIRMED if confirmed else Subscriber.Status.PENDING,
-                confirmed_at=now if confirmed else None,
-                confirm_nonce="" if confirmed else secrets.token_hex(8),
-            )
-            for _, email in rows
-        ]
+    known = set(
+        Subscriber.objects.alias(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .values_list("email", flat=True)
     )
-    ConsentRecord.objects.bulk_create(
-        [
-            ConsentRecord(
-                subscriber=subscriber, kind=ConsentRecord.Kind.IMPORT, source=source[:200]
-            )
-            for subscriber in subscribers
-        ]
-    )
-    if not confirmed:
-        for subscriber in subscribers:
-            _send_later(subscriber, "confirm")
-    return subscribers
+    created = {}
+    for email in emails:
+        if email in known:
+            continue
+        subscriber = _template(confirmed=confirmed, now=now)
+        subscriber.email = email
+        subscriber.confirm_nonce = "" if confirmed else secrets.token_hex(8)
+        try:
+            with transaction.atomic():  # someone may sign up with it meanwhile
+                subscriber.save()
+        except IntegrityError:
+            continue
+        ConsentRecord.objects.create(
+            subscriber=subscriber, kind=ConsentRecord.Kind.IMPORT, source=source[:200]
+        )
+        created[email] = subscriber.pk
+    return created
+
+
+def _insert_postgresql(emails: list[str], *, confirmed: bool, source: str) -> dict[str, int]:
+    """{address: id} of the subscribers created, each with its consent record.
+
+    One statement for the whole chunk: the addresses and nonces go in as two arrays;
+    ON CONFLICT on the lower(email) unique index skips addresses already known, including
+    one someone signs up with during the import; the consent records are written from
+    the inserted rows. The ORM's bulk_create spent about 1 ms a row preparing values,
+    more than PostgreSQL took to store them.
+    """
+    now = timezone.now()
+    template = _template(confirmed=confirmed, now=now)
+    quote = connection.ops.quote_name
+    columns, values, params = [], [], []
+    for field in Subscriber._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(quote(field.column))
+        if field.attname in ("email", "confirm_nonce"):
+            values.append(f"rows.{field.attname}")  # per row, from the arrays
+        else:
+            # The model's default (or the template's value), the same for every row; cast,
+            # since a parameter in a SELECT list does not take the column's type by itself.
+            values.append(f"%s::{field.db_type(connection)}")
+            params.append(field.get_db_prep_save(getattr(template, field.attname), connection))
+    consent = ConsentRecord._meta
+    sql = f"""
+        WITH new AS (
+            INSERT INTO {quote(Subscriber._meta.db_table)} ({", ".join(columns)})
+            SELECT {", ".join(values)}
+            FROM unnest(%s::text[], %s::text[]) AS rows(email, confirm_nonce)
+            ON CONFLICT DO NOTHING
+            RETURNING id, email
+        ), consents AS (
+            INSERT INTO {quote(consent.db_table)}
+                ({quote(consent.get_field("subscriber").column)}, kind, source, user_agent,
+                 created_at)
+            SELECT id, %s::text, %s::text, '', %s::timestamptz FROM new
+        )
+        SELECT email, id FROM new
+    """
+    import psycopg  # only here: every other database takes the ORM's path
+
+    nonces = ["" if confirmed else secrets.token_hex(8) for _ in emails]
+    # A server-side-binding cursor: the arrays travel as two parameters instead of being
+    # spelled out into the SQL text, as Django's client-side cursor would.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [*params, emails, nonces, ConsentRecord.Kind.IMPORT, source[:200], now])
+        return dict(cursor.fetchall())

@@ -184,7 +184,7 @@ class TestPageCache:
 
         client.get("/")
 
-        assert cache.get(page_key("html", "/")) is None
+        assert cache.get(page_key("html", "testserver", "/")) is None
 
     @pytest.mark.parametrize(
         "url",
@@ -200,13 +200,13 @@ class TestPageCache:
         response = client.get(url)
 
         assert response.status_code == 200
-        assert cache.get(page_key("html", url)) is None
-        assert cache.get(page_key("response", url)) is None
+        assert cache.get(page_key("html", "testserver", url)) is None
+        assert cache.get(page_key("response", "testserver", url)) is None
 
     def test_it_stores_pages_for_known_query_strings(self, client):
         for url in ("/", "/?window=week", "/latest/?page=3", "/topics/"):
             client.get(url)
-            assert cache.get(page_key("html", url)) is not None, url
+            assert cache.get(page_key("html", "testserver", url)) is not None, url
 
     def test_it_renders_pending_messages_instead_of_the_stored_page(self, client, rf):
         client.get("/")
@@ -215,7 +215,7 @@ class TestPageCache:
 
         body = client.get("/").content.decode()
 
-        assert cache.get(page_key("html", "/")) is not None
+        assert cache.get(page_key("html", "testserver", "/")) is not None
         assert "Check your inbox" in body
 
 

