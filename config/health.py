@@ -1,5 +1,6 @@
 """What /healthz checks: each dependency the site and the e-mails cannot work without."""
 
+from django.core.cache import cache
 from django.db import connection
 
 from config.celery_app import app
@@ -16,7 +17,19 @@ def check_broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-CHECKS = {"database": check_database, "broker": check_broker}
+def check_cache() -> None:
+    """The page cache and rate-limit counters. lib.redis_cache hides an outage from pages
+    (they render without it), so this asks Redis directly."""
+    client = getattr(cache, "_cache", None)
+    if hasattr(client, "get_client"):
+        client.get_client(write=True).ping()
+        return
+    cache.set("healthz", "ok", 10)
+    if cache.get("healthz") != "ok":
+        raise RuntimeError("the cache does not keep what it is given")
+
+
+CHECKS = {"database": check_database, "broker": check_broker, "cache": check_cache}
 
 
 def run_checks() -> dict[str, str]:

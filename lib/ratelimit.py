@@ -27,10 +27,13 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
     Raises Unavailable when the cache is unreachable."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     cache_key = f"ratelimit:{scope}:{digest}:{int(time.time() // window)}"
+    _check_shared()
     try:
         # add() then incr() is atomic on Redis, so parallel requests cannot both squeeze
-        # in. During an outage add() answers False and incr() raises CacheUnavailable.
+        # in. During an outage incr() raises CacheUnavailable.
         if cache.add(cache_key, 1, timeout=window):
+            # add() answers from process memory if Redis failed just now: not a count.
+            _check_shared()
             return limit >= 1
         try:
             count = cache.incr(cache_key)
@@ -42,6 +45,14 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
     except CacheUnavailable:
         raise Unavailable() from None
     return count <= limit
+
+
+def _check_shared() -> None:
+    """Unavailable while the shared cache is out of reach (lib.redis_cache serves from
+    process memory then, which counts for one process only)."""
+    in_outage = getattr(cache, "in_outage", None)
+    if in_outage is not None and in_outage():
+        raise Unavailable()
 
 
 def client_ip(request) -> str | None:

@@ -7,17 +7,20 @@ client keeps one redis.Redis per connection pool (redis.Redis is thread-safe; co
 still come from the pool).
 
 Outages: the cache holds nothing the site cannot rebuild, so an unreachable Redis must not
-turn every page into a 500. While Redis cannot be reached, reads miss and writes are
-dropped; after a failure the client stops trying for OUTAGE_RETRY_SECONDS, so a page with
-a dozen cache calls pays one connection attempt, not twelve. The one exception is
-`incr()`: a counter that silently reads as nothing would lift every rate limit, so it
-raises CacheUnavailable and lib.ratelimit fails closed. /healthz checks the broker (the
-same Redis) and still reports the outage.
+turn every page into a 500. While Redis cannot be reached, each process falls back to a
+small cache in its own memory: pages still render (and are even cached per process),
+allauth's sign-in limits keep counting, per process. After a failure the client stops
+trying Redis for OUTAGE_RETRY_SECONDS, so a page with a dozen cache calls pays one
+connection attempt, not twelve. The exception is `incr()`, the shared counter behind
+lib.ratelimit: it raises CacheUnavailable, and lib.ratelimit fails closed, since those
+limits guard e-mail that would go through the broker, the same Redis. /healthz asks
+Redis directly and reports the outage.
 """
 
 import logging
 import time
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -36,22 +39,21 @@ class CacheUnavailable(ValueError):
     start a missing counter afresh (papers.cache) keep working during an outage."""
 
 
-def _soft(default):
-    """Run the client method; during an outage answer `default` (a miss, a dropped write)."""
+def _resilient(name):
+    """The client method `name`, or the same method of the in-memory fallback while
+    Redis is out of reach."""
+    method = getattr(RedisCacheClient, name)
 
-    def decorator(method):
-        def wrapper(self, *args, **kwargs):
-            if self.in_outage():
-                return default() if callable(default) else default
+    def wrapper(self, *args, **kwargs):
+        if not self.in_outage():
             try:
                 return method(self, *args, **kwargs)
             except _OUTAGE_ERRORS as exc:
                 self.record_outage(exc)
-                return default() if callable(default) else default
+        return getattr(self.fallback, name)(*args, **kwargs)
 
-        return wrapper
-
-    return decorator
+    wrapper.__name__ = name
+    return wrapper
 
 
 class _ResilientClient(RedisCacheClient):
@@ -59,6 +61,7 @@ class _ResilientClient(RedisCacheClient):
         super().__init__(*args, **kwargs)
         self._clients = {}
         self._outage_until = 0.0
+        self.fallback = LocMemCache("paperboy-redis-outage", {"OPTIONS": {"MAX_ENTRIES": 1000}})
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -73,31 +76,22 @@ class _ResilientClient(RedisCacheClient):
     def record_outage(self, exc: Exception) -> None:
         if not self.in_outage():
             logger.warning(
-                "Redis cache unreachable (%s); serving without it for %ss",
+                "Redis cache unreachable (%s); using process memory for %ss",
                 exc,
                 OUTAGE_RETRY_SECONDS,
             )
         self._outage_until = time.monotonic() + OUTAGE_RETRY_SECONDS
 
-    # get(key, default) answers its own default on a miss.
-    def get(self, key, default):
-        if self.in_outage():
-            return default
-        try:
-            return super().get(key, default)
-        except _OUTAGE_ERRORS as exc:
-            self.record_outage(exc)
-            return default
-
-    add = _soft(False)(RedisCacheClient.add)
-    set = _soft(None)(RedisCacheClient.set)
-    touch = _soft(False)(RedisCacheClient.touch)
-    delete = _soft(False)(RedisCacheClient.delete)
-    get_many = _soft(dict)(RedisCacheClient.get_many)
-    has_key = _soft(False)(RedisCacheClient.has_key)
-    set_many = _soft(list)(RedisCacheClient.set_many)
-    delete_many = _soft(None)(RedisCacheClient.delete_many)
-    clear = _soft(False)(RedisCacheClient.clear)
+    add = _resilient("add")
+    get = _resilient("get")
+    set = _resilient("set")
+    touch = _resilient("touch")
+    delete = _resilient("delete")
+    get_many = _resilient("get_many")
+    has_key = _resilient("has_key")
+    set_many = _resilient("set_many")
+    delete_many = _resilient("delete_many")
+    clear = _resilient("clear")
 
     def incr(self, key, delta):
         if self.in_outage():
@@ -113,3 +107,7 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ResilientClient
+
+    def in_outage(self) -> bool:
+        """Whether Redis failed within the last OUTAGE_RETRY_SECONDS."""
+        return self._cache.in_outage()

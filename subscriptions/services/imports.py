@@ -21,7 +21,7 @@ from lib import addresses
 from subscriptions.models import ConsentRecord, Subscriber
 from subscriptions.services.lifecycle import _send_later
 
-CHUNK_SIZE = 2000
+CHUNK_SIZE = 5000
 
 
 @dataclass
