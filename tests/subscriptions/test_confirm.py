@@ -70,6 +70,15 @@ def test_a_replayed_link_changes_nothing(client, confirm_path):
     assert ConsentRecord.objects.filter(kind=ConsentRecord.Kind.CONFIRM).count() == 1
 
 
+def test_opening_a_used_link_answers_410_without_the_preference_link(client, confirm_path):
+    client.post(confirm_path)
+
+    response = client.get(confirm_path)
+
+    assert response.status_code == 410
+    assert "/preferences/" not in response.content.decode()
+
+
 def test_a_used_link_cannot_undo_a_later_unsubscribe(client, confirm_path):
     client.post(confirm_path)
     subscriber = Subscriber.objects.get()

@@ -109,3 +109,72 @@ def test_a_bad_file_is_a_clear_error(tmp_path, content, message):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         _import(tmp_path / "nope.csv")
+
+
+def test_duplicates_across_chunks_are_found_and_every_row_gets_one_consent(tmp_path, monkeypatch):
+    from subscriptions.services import imports
+
+    monkeypatch.setattr(imports, "CHUNK_SIZE", 3)
+    SubscriberFactory(email="known@example.org", status=Subscriber.Status.COMPLAINED)
+    lines = ["r0@example.org", "r1@example.org", "R0@Example.org", "r2@example.org"]
+    lines += ["known@exam\u00adple.org", "r1@example.org", "bad", "r3@example.org"]
+    path = tmp_path / "list.csv"
+    path.write_text("email\n" + "\n".join(lines) + "\n")
+
+    out, _ = _import(path, "--confirmed")
+
+    assert sorted(Subscriber.objects.values_list("email", flat=True)) == [
+        "known@example.org",
+        "r0@example.org",
+        "r1@example.org",
+        "r2@example.org",
+        "r3@example.org",
+    ]
+    assert ConsentRecord.objects.count() == 4
+    for line, email in [(4, "r0@example.org"), (6, "known@example.org"), (7, "r1@example.org")]:
+        assert f"line {line}: skipped, {email} is already on the list" in out
+    assert "line 8: skipped, not an e-mail address: 'bad'" in out
+    assert "Imported 4 with 4 consent record(s); skipped 3 duplicate(s) and 1 bad row(s)." in out
+
+
+def test_an_address_taken_during_the_import_is_a_duplicate_not_an_error(monkeypatch):
+    from subscriptions import services
+    from subscriptions.services import imports
+
+    real_clean = imports._clean
+
+    def clean_then_someone_signs_up(raw):
+        result = real_clean(raw)
+        if raw == "late@example.org":
+            Subscriber.objects.create(email="late@example.org")  # after our read
+        return result
+
+    monkeypatch.setattr(imports, "_clean", clean_then_someone_signs_up)
+
+    report = services.subscribers_import(
+        rows=[(2, "late@example.org"), (3, "ada@example.org")], confirmed=True, source="t"
+    )
+
+    assert report.imported == 1
+    assert report.duplicates == [(2, "late@example.org")]
+    assert Subscriber.objects.get(email="late@example.org").consents.count() == 0
+
+
+def test_the_command_prints_skipped_rows_as_it_goes_instead_of_keeping_them(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("email\nbad\nada@example.org\nada@example.org\n")
+    out = StringIO()
+    report = import_subscribers._PrintedReport(out)
+
+    from subscriptions import services
+
+    services.subscribers_import(
+        rows=[(2, "bad"), (3, "ada@example.org"), (4, "ada@example.org")],
+        confirmed=True,
+        source="t",
+        report=report,
+    )
+
+    assert report.bad_rows == [] and report.duplicates == []  # nothing held in memory
+    assert (report.bad_row_count, report.duplicate_count) == (1, 1)
+    assert "line 2: skipped" in out.getvalue() and "line 4: skipped" in out.getvalue()
