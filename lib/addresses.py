@@ -66,7 +66,7 @@ def undeliverable_reason(address: str) -> str | None:
     time, where the person who typed them is no longer there to hear it.
     """
     local, _, domain = address.rpartition("@")
-    if _ENCODED_WORD.search(local):
+    if "=?" in local and _ENCODED_WORD.search(local):
         return "An address cannot contain an encoded word such as =?utf-8?q?…?=."
     if domain.startswith("["):
         return "Use an address at a domain name, not at an IP address."

@@ -8,12 +8,13 @@ the same whatever the size of the file. See bench/import_subscribers.py.
 
 import contextlib
 import itertools
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -23,6 +24,23 @@ from subscriptions.models import ConsentRecord, Subscriber
 from subscriptions.services.lifecycle import _send_later
 
 CHUNK_SIZE = 5000
+
+
+class _EmailValidator(EmailValidator):
+    """Django's e-mail validation with its patterns compiled up front: the lazily
+    compiled class attributes cost a proxy lookup per use, a third of the time an
+    import of a million rows spent checking addresses."""
+
+    user_regex = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+    domain_regex = re.compile(
+        EmailValidator.domain_regex.pattern, EmailValidator.domain_regex.flags
+    )
+    literal_regex = re.compile(
+        EmailValidator.literal_regex.pattern, EmailValidator.literal_regex.flags
+    )
+
+
+validate_email = _EmailValidator()
 
 
 @dataclass

@@ -105,7 +105,7 @@ def _rows(handle, report):
             )
     status = names.index("status") if "status" in names else None
     for row in reader:
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue  # blank lines are not rows
         if (
             status is not None
