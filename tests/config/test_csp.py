@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from digests.models import Kind
-from tests.factories import PaperFactory, TopicFactory, UserFactory
+from tests.factories import PaperFactory, SubscriberFactory, TopicFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +31,8 @@ PUBLIC = [
 ]
 ADMIN = [
     "/admin/",
+    "/admin/reader-preview/",
+    "/admin/reader-preview/{subscriber_pk}/",
     "/admin/subscriptions/subscriber/",
     "/admin/papers/paper/",
     "/admin/papers/paper/{paper_pk}/change/",
@@ -52,7 +54,13 @@ def site():
     topic = TopicFactory(slug="vision")
     paper = PaperFactory(slug="segment-anything")
     paper.topics.add(topic)
-    return {"paper": paper.slug, "topic": topic.slug, "paper_pk": paper.pk}
+    subscriber = SubscriberFactory()
+    return {
+        "paper": paper.slug,
+        "topic": topic.slug,
+        "paper_pk": paper.pk,
+        "subscriber_pk": subscriber.pk,
+    }
 
 
 def _assert_strict(response, url):
