@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from digests.models import Delivery, Edition
 from digests.services import stats
+from lib import addresses
 from subscriptions.models import Subscriber
 from subscriptions.services import SUPPRESSED, subscriber_suppress, subscriber_unsubscribe
 
@@ -60,7 +61,12 @@ def _suppresses(event, raw: dict) -> bool:
 def _is_current_address(subscriber: Subscriber, event) -> bool:
     # The subscriber may have moved to a new address since this message went out: an
     # event about the old address must not silence the new one.
-    return not event.recipient or event.recipient.strip().lower() == subscriber.email
+    if not event.recipient:
+        return True
+    try:  # compared in the one spelling every address is stored in
+        return addresses.normalise(event.recipient) == subscriber.email
+    except addresses.InvalidAddress:
+        return False
 
 
 def delivery_record_event(*, event) -> str:
