@@ -206,7 +206,8 @@ def unsubscribe(request, token):
         "token": token,
         "manage_url": _path(tokens.manage_url(subscriber)),
     }
-    if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+    if subscriber.status in (Subscriber.Status.UNSUBSCRIBED, *services.SUPPRESSED):
+        context["suppressed"] = subscriber.status in services.SUPPRESSED
         return render(request, "subscriptions/goodbye.html", context)
     return render(request, "subscriptions/unsubscribe.html", context)
 

@@ -174,10 +174,14 @@ def _activate(subscriber, kind, source, ip_address=None, user_agent=""):
 def subscriber_unsubscribe(
     *, subscriber: Subscriber, source: str, ip_address: str | None = None, user_agent: str = ""
 ) -> bool:
-    """Stop all mail to `subscriber`. Idempotent: returns False if nothing changed."""
+    """Stop all mail to `subscriber`. Idempotent: returns False if nothing changed.
+
+    A bounced or complained address already gets nothing, and stays so: turning it into
+    "unsubscribed" would let the goodbye page's resubscribe button undo a complaint.
+    """
     updated = (
         Subscriber.objects.filter(pk=subscriber.pk)
-        .exclude(status=Subscriber.Status.UNSUBSCRIBED)
+        .exclude(status__in=[Subscriber.Status.UNSUBSCRIBED, *SUPPRESSED])
         .update(
             status=Subscriber.Status.UNSUBSCRIBED,
             unsubscribed_at=timezone.now(),

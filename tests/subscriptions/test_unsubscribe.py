@@ -131,6 +131,22 @@ def test_a_bounced_address_cannot_resubscribe_itself(client, path, subscriber):
     assert subscriber.status == Subscriber.Status.BOUNCED
 
 
+@pytest.mark.parametrize("status", [Subscriber.Status.COMPLAINED, Subscriber.Status.BOUNCED])
+def test_the_unsubscribe_page_never_turns_a_suppressed_address_into_unsubscribed(
+    client, mail_provider, path, subscriber, status
+):
+    # Unsubscribed could be undone from the goodbye page; a complaint must not be.
+    Subscriber.objects.filter(pk=subscriber.pk).update(status=status)
+
+    page = client.post(path)
+    _one_click(mail_provider, path)
+
+    subscriber.refresh_from_db()
+    assert subscriber.status == status
+    assert "resubscribe" not in page.content.decode()
+    assert not subscriber.consents.filter(kind=ConsentRecord.Kind.UNSUBSCRIBE).exists()
+
+
 @pytest.mark.parametrize(
     "make_path",
     [
