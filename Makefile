@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test install install-dev migrate sample web worker beat lint check-deploy clean
+.PHONY: run test install install-dev migrate sample web worker beat lint check-deploy clean reset
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,10 @@ check-deploy: install
 
 clean:
 	rm -rf var/broker var/results var/cache var/mail
+
+# Start over: an empty database with the sample loaded afresh (dates relative to today).
+# The embedded SQLite database and var/ go; with DATABASE_URL set, its tables are flushed.
+reset: install
+	@if [ -n "$$DATABASE_URL" ]; then $(PY) manage.py flush --noinput; fi
+	rm -rf "$${PAPERBOY_VAR_DIR:-var}"
+	$(MAKE) sample

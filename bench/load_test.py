@@ -39,9 +39,19 @@ def seed(papers: int) -> dict:
 
     from django.core.management import call_command
     from django.db import connection
+    from django.urls import reverse
     from django.utils import timezone
 
-    from papers.models import Paper, PaperRepository, Repository, Topic, Trend, Window
+    from papers.models import (
+        Paper,
+        PaperRepository,
+        Repository,
+        Topic,
+        Trend,
+        TrendSnapshot,
+        Window,
+        author_slug,
+    )
 
     call_command("migrate", verbosity=0)
     if not Paper.objects.exists():
@@ -96,12 +106,20 @@ def seed(papers: int) -> dict:
             for p in created
             for w in Window.values
         )
+    _seed_site_pages()
     with connection.cursor() as cursor:
         # Fresh statistics, as autovacuum would have them on a live site: the search plan
         # depends on them (see papers/search.py).
         cursor.execute("ANALYZE")
     paper = Paper.objects.order_by("pk").first()
-    return {"paper": paper.get_absolute_url(), "word": paper.title.split()[0]}
+    day = TrendSnapshot.objects.order_by("-day").values_list("day", flat=True).first()
+    return {
+        "paper": paper.get_absolute_url(),
+        "word": paper.title.split()[0],
+        "day": f"/papers/date/{day.isoformat()}/",
+        "author": reverse("papers:author", kwargs={"slug": author_slug(paper.authors[0])}),
+        "topic": Topic.objects.order_by("pk").first().get_absolute_url(),
+    }
 
 
 def free_port() -> int:
@@ -176,6 +194,24 @@ def measure(port, paths, *, seconds, clients, clear_cache_url=None) -> dict:
     }
 
 
+def _seed_site_pages() -> None:
+    """Today's trending snapshot (the daily page) from the seeded scores, and author keys
+    (author pages), as the hourly recompute and Paper.save() keep them on a live site."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from papers.models import Paper, TrendSnapshot, author_keys
+    from papers.trending import snapshot_sql
+
+    if not TrendSnapshot.objects.exists():
+        with connection.cursor() as cursor:
+            cursor.execute(snapshot_sql(), {"day": timezone.now().date()})
+    stale = list(Paper.objects.filter(author_keys="").only("pk", "authors")[:10_000])
+    for paper in stale:
+        paper.author_keys = author_keys(paper.authors)
+    Paper.objects.bulk_update(stale, ["author_keys"], batch_size=1000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10)
@@ -233,6 +269,10 @@ def main() -> None:
             ("paper page, cache warm", [sample["paper"]], {}),
             ("search (4 queries)", searches, {}),
             ("feed (RSS)", ["/feed/"], {}),
+            ("topic page, cache warm", [sample["topic"]], {}),
+            ("daily page, cache warm", [sample["day"]], {}),
+            ("daily page, cache cold", [sample["day"]], {"clear_cache_url": args.redis_url}),
+            ("author page, cache warm", [sample["author"]], {}),
         ]
         for _, paths, _ in cases:  # warm caches and connections
             for path in paths:

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.BrandedNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -200,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
             hour=env_str("HF_FETCH_HOURS", "*/3"),
         ),
     },
+    "render-thumbnails": {
+        "task": "papers.tasks.render_missing_thumbnails",
+        "schedule": crontab(minute="*/15"),
+    },
     "resume-paused-subscribers": {
         "task": "subscriptions.tasks.resume_paused",
         "schedule": crontab(minute=15, hour=0),
@@ -313,10 +318,20 @@ AUTH_PASSWORD_VALIDATORS = [
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and generated files (paper thumbnails). The filesystem by default, served by the
+# app under MEDIA_URL; for S3-compatible storage set STORAGES["default"] to django-storages'
+# S3 backend and its options (docs/site.md): no code reads the filesystem directly.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# --- Thumbnails (papers.thumbnails) ----------------------------------------------------------
+PAPERS_THUMBNAIL_WIDTH = 480  # pixels: twice the widest card image, sharp on a 2x screen
+PAPERS_THUMBNAIL_MAX_PDF_BYTES = 40 * 1024 * 1024
+PAPERS_THUMBNAIL_BATCH = 20  # papers per beat run (every 15 minutes)
 
 # --- Security: on whenever the site is served over https (SITE_URL) -----------------------------
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", _HTTPS)

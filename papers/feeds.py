@@ -7,10 +7,12 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.text import Truncator
 
 from papers import selectors
 from papers.cache import cache_on_trending_version
+from papers.maths import maths_html, maths_text
 from papers.models import Topic, Window
 
 FEED_ITEMS = 30
@@ -36,7 +38,8 @@ class TrendingFeed(Feed):
         return selectors.trending_papers(window=Window.TODAY, topic=topic, limit=FEED_ITEMS)
 
     def item_title(self, paper):
-        return paper.title
+        # Feed titles are plain text in every reader: maths in its readable text form.
+        return maths_text(paper.title)
 
     def item_link(self, paper):
         return settings.SITE_URL + paper.get_absolute_url()
@@ -45,8 +48,12 @@ class TrendingFeed(Feed):
         return self.item_link(paper)
 
     def item_description(self, paper):
-        abstract = Truncator(paper.abstract).words(80)
-        return f"{paper.trend_reason}. {abstract}" if paper.trend_reason else abstract
+        """HTML (readers render descriptions as HTML): the reason, then the abstract with
+        its maths as MathML, which feed readers draw without any script."""
+        abstract = maths_html(Truncator(paper.abstract).words(80))
+        if paper.trend_reason:
+            return f"{escape(paper.trend_reason)}. {abstract}"
+        return str(abstract)
 
     def item_author_name(self, paper):
         return ", ".join(paper.authors[:10]) or None

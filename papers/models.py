@@ -1,10 +1,12 @@
+import functools
 import re
 import unicodedata
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.text import slugify
 
 from papers.search import PaperSearchMixin
 
@@ -15,6 +17,28 @@ def normalise_title(title: str) -> str:
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-z0-9]+", " ", text.lower())
     return " ".join(text.split())[:255]
+
+
+@functools.lru_cache(maxsize=20_000)
+def author_slug(name: str) -> str:
+    """The `/authors/<slug>/` of an author name: accents and punctuation folded away, so
+    "Jürgen Schmidhuber" and "Jurgen Schmidhuber" share one page. Memoised: every card
+    of every page slugs its authors, and the same names come back all day."""
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return slugify(ascii_name)[:80]
+
+
+def author_keys(authors) -> str:
+    """The searchable form of an author list: " slug-a slug-b ", spaces at both ends so
+    a LIKE on " slug " matches whole slugs only on every database."""
+    slugs = [slug for slug in (author_slug(str(name)) for name in authors or []) if slug]
+    return f" {' '.join(slugs)} " if slugs else ""
+
+
+@functools.lru_cache(maxsize=8)
+def _author_url_prefix(script_prefix: str) -> str:
+    # "/authors/" (under the script prefix): reverse() once, not once per author on a page.
+    return reverse("papers:author", kwargs={"slug": "-"})[:-2]
 
 
 class Topic(models.Model):
@@ -66,6 +90,10 @@ class PaperQuerySet(PaperSearchMixin, models.QuerySet):
     def latest(self):
         return self.published().order_by(F("published_on").desc(nulls_last=True), "-pk")
 
+    def by_author(self, slug: str):
+        """Published papers listing the author whose `author_slug` is `slug`, newest first."""
+        return self.latest().filter(author_keys__contains=f" {slug} ")
+
 
 class Paper(models.Model):
     class Status(models.TextChoices):
@@ -105,6 +133,20 @@ class Paper(models.Model):
     stars = models.PositiveIntegerField(default=0)
     has_code = models.BooleanField(default=False)
 
+    # The first page of the PDF, rendered by papers.tasks.render_thumbnail into the default
+    # storage (STORAGES["default"]: the filesystem, or S3-compatible storage by setting).
+    # db_default: rows inserted by raw SQL (bulk loaders, benchmarks) need no value.
+    thumbnail = models.FileField(
+        upload_to="thumbnails/", max_length=200, blank=True, default="", db_default=""
+    )
+    thumbnail_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    thumbnail_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    # Set when a render was tried, so a PDF that cannot be read is not fetched again.
+    thumbnail_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # " slug-a slug-b ": the author pages' lookup, kept in step with `authors` by save().
+    author_keys = models.TextField(blank=True, editable=False, default="", db_default="")
+
     # Maintained by a PostgreSQL trigger (migration 0002); unused on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -127,10 +169,35 @@ class Paper(models.Model):
 
     def save(self, *args, **kwargs):
         self.title_key = normalise_title(self.title)
+        self.author_keys = author_keys(self.authors)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("papers:detail", kwargs={"slug": self.slug})
+
+    @property
+    def arxiv_url(self) -> str:
+        if self.abstract_url:
+            return self.abstract_url
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def pdf_link(self) -> str:
+        if self.pdf_url:
+            return self.pdf_url
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else ""
+
+    @property
+    def author_links(self) -> list[tuple[str, str]]:
+        """(name, author page URL) for each author with a usable slug. One reverse() per
+        call, not per author: a page of cards lists over a hundred authors."""
+        prefix = _author_url_prefix(get_script_prefix())
+        links = []
+        for name in self.authors or []:
+            slug = author_slug(str(name))
+            if slug:
+                links.append((str(name), f"{prefix}{slug}/"))
+        return links
 
 
 class Repository(models.Model):
@@ -240,3 +307,30 @@ class FetchDay(models.Model):
 
     def __str__(self):
         return f"{self.source} on {self.day}"
+
+
+class TrendSnapshot(models.Model):
+    """The ranking of one window as it stood at the end of one day (the last recompute of
+    that day), so a daily, weekly or monthly page of the past keeps showing what trended
+    then. Written by papers.trending next to the live Trend rows; top SNAPSHOT_SIZE only."""
+
+    day = models.DateField()
+    window = models.CharField(max_length=5, choices=Window)
+    rank = models.PositiveIntegerField()
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="trend_snapshots")
+    score = models.FloatField()
+    stars_gained = models.IntegerField(default=0)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "window", "paper"], name="trendsnapshot_day_window_paper"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["window", "day", "rank"], name="trendsnapshot_window_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.window} #{self.rank}"

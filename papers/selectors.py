@@ -3,16 +3,17 @@ of queries, whatever the number of papers (cards prefetch their topics and repos
 
 import datetime
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from psycopg.errors import QueryCanceled
 
-from papers.models import Paper, PaperRepository, Topic, Window
+from papers.models import Paper, PaperRepository, Topic, TrendSnapshot, Window, author_slug
 from papers.search import query_terms
 
 PER_PAGE = 20
+TRENDING_PER_PAGE = 30
 SEARCH_TIME_LIMIT_MS = 1500
 # Title words a paper page searches with for related papers.
 RELATED_TITLE_WORDS = 8
@@ -46,14 +47,105 @@ class Listing:
     papers: list[Paper]
     page: int
     has_next: bool
+    # Keyword-only so that subclasses may add fields without defaults.
+    per_page: int = field(default=PER_PAGE, kw_only=True)
+
+    @property
+    def rank_offset(self) -> int:
+        """Added to a card's position on the page to give its rank in the whole list."""
+        return (self.page - 1) * self.per_page
+
+
+def _listing(papers: QuerySet, *, page: int, per_page: int) -> Listing:
+    """One page of `papers`; one row beyond the page tells whether there is a next one,
+    so no page ever counts the whole list."""
+    offset = (page - 1) * per_page
+    rows = list(papers[offset : offset + per_page + 1])
+    return Listing(
+        papers=rows[:per_page], page=page, has_next=len(rows) > per_page, per_page=per_page
+    )
+
+
+def trending_page(
+    *,
+    window: str = Window.TODAY,
+    topic: Topic | None = None,
+    page: int = 1,
+    per_page: int = TRENDING_PER_PAGE,
+) -> Listing:
+    """One page of the live trending list of a window (home and topic pages)."""
+    papers = Paper.objects.trending(window)
+    if topic is not None:
+        papers = papers.filter(topics=topic)
+    return _listing(with_card_data(papers), page=page, per_page=per_page)
+
+
+def author_page(*, slug: str, page: int = 1, per_page: int = PER_PAGE) -> tuple[str, Listing]:
+    """The author's name as their newest paper spells it, and one page of their papers,
+    newest first; the name is empty when no published paper has that author."""
+    listing = _listing(with_card_data(Paper.objects.by_author(slug)), page=page, per_page=per_page)
+    name = ""
+    if listing.papers:
+        name = next((str(n) for n in listing.papers[0].authors if author_slug(n) == slug), slug)
+    elif page > 1 and Paper.objects.by_author(slug).exists():
+        name = slug
+    return name, listing
+
+
+@dataclass
+class Period:
+    """A day, ISO week or month of stored trending snapshots, and its neighbours."""
+
+    window: str
+    start: datetime.date
+    end: datetime.date
+    # The snapshot shown: the last day in [start, end] with one, or None.
+    day: datetime.date | None
+    previous_day: datetime.date | None
+    next_day: datetime.date | None
+
+
+def trend_period(*, window: str, start: datetime.date, end: datetime.date) -> Period:
+    """Where [start, end] sits among the stored snapshots of `window`: three indexed
+    look-ups on (window, day)."""
+    days = TrendSnapshot.objects.filter(window=window).values_list("day", flat=True)
+    shown = days.filter(day__gte=start, day__lte=end).order_by("-day").first()
+    previous = days.filter(day__lt=start).order_by("-day").first()
+    following = days.filter(day__gt=end).order_by("day").first()
+    return Period(window, start, end, shown, previous, following)
+
+
+def snapshot_page(
+    *, window: str, day: datetime.date, page: int = 1, per_page: int = TRENDING_PER_PAGE
+) -> Listing:
+    """One page of the ranking of `window` as stored at the end of `day`. Each paper
+    carries the same trend_* attributes as the live list, plus trend_rank."""
+    papers = (
+        Paper.objects.published()
+        .filter(trend_snapshots__day=day, trend_snapshots__window=window)
+        .annotate(
+            trend_rank=F("trend_snapshots__rank"),
+            trend_score=F("trend_snapshots__score"),
+            trend_stars=F("trend_snapshots__stars_gained"),
+            trend_reason=F("trend_snapshots__reason"),
+        )
+        .order_by("trend_snapshots__rank")
+    )
+    return _listing(with_card_data(papers), page=page, per_page=per_page)
+
+
+def latest_snapshot_day(window: str = Window.TODAY) -> datetime.date | None:
+    return (
+        TrendSnapshot.objects.filter(window=window)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
 
 
 def latest_page(*, page: int = 1, per_page: int = PER_PAGE) -> Listing:
-    """One page of the newest papers; one row beyond the page tells whether there is a
-    next one, so no page ever counts the whole table."""
-    offset = (page - 1) * per_page
-    papers = list(with_card_data(Paper.objects.latest())[offset : offset + per_page + 1])
-    return Listing(papers=papers[:per_page], page=page, has_next=len(papers) > per_page)
+    """One page of the newest papers."""
+    return _listing(with_card_data(Paper.objects.latest()), page=page, per_page=per_page)
 
 
 def topics_with_counts() -> QuerySet:

@@ -7,8 +7,9 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
-from papers import services, stats
+from papers import services, stats, thumbnails
 from papers.fetchers.base import FetchError
+from papers.sample import sample_note_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,11 @@ def recompute_trending() -> dict:
         logger.info("trending recompute already running; skipped")
         return {}
     try:
-        return services.papers_refresh_scores()
+        counts = services.papers_refresh_scores()
     finally:
         _release("trending")
+    sample_note_refresh()
+    return counts
 
 
 @shared_task
@@ -47,6 +50,7 @@ def _import_fetched(items, *, source: str) -> dict:
     if summary.created and status == "published":
         # New papers show on the site now rather than at the next hourly recompute.
         recompute_trending.delay_on_commit()
+        render_missing_thumbnails.delay_on_commit()
     return summary.as_dict()
 
 
@@ -100,3 +104,29 @@ def refresh_github_stars() -> dict:
     }
     logger.info("GitHub stars: %s", result)
     return result
+
+
+# --- Thumbnails (papers.thumbnails) ------------------------------------------------------
+
+
+@shared_task
+def render_missing_thumbnails() -> int:
+    """Queue a render for the newest papers never tried; the beat runs it every 15 minutes
+    and imports right after they add papers."""
+    ids = thumbnails.papers_needing_thumbnails(limit=settings.PAPERS_THUMBNAIL_BATCH)
+    for paper_id in ids:
+        render_thumbnail.delay(paper_id)
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=TRANSIENT_RETRIES)
+def render_thumbnail(self, paper_id: int) -> bool:
+    from papers.models import Paper
+
+    paper = Paper.objects.filter(pk=paper_id).first()
+    if paper is None:
+        return False
+    try:
+        return thumbnails.paper_thumbnail_make(paper=paper)
+    except thumbnails.ThumbnailError as exc:
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc

@@ -21,13 +21,19 @@ ranked up for a pile of forks. The "why trending" line shows the raw gain:
 "+412 stars in 24 h", "Pinned by the editors", "Boosted by the editors", "New today".
 
 A paper gets a score in a window when it gained stars there, has an editorial boost or pin,
-or is younger than the window's horizon (so a quiet day still lists the newest papers).
+or is younger than the window's horizon (so a quiet day still lists the newest papers). A
+paper dated after `now` is not published yet at that time and gets no score.
 Everything is one INSERT ... SELECT per recompute: no Python loop over papers.
+
+Each recompute also keeps the day's ranking: the top SNAPSHOT_SIZE rows of every window
+are copied into TrendSnapshot under the date of `now` (UTC), replacing that day's earlier
+copy. The last recompute of a day is what the daily, weekly and monthly pages show for it,
+so past days stay as they were whatever the scores do later.
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -55,6 +61,7 @@ WINDOWS: dict[str, WindowRule] = {
 }
 FRESHNESS_WEIGHT = 1.0
 PIN_SCORE = 1_000_000.0
+SNAPSHOT_SIZE = 100  # rows per window kept for each day's page
 WORK_MEM = "256MB"
 
 
@@ -71,6 +78,7 @@ def _dialect():
                 " / 3600.0 AS DOUBLE PRECISION))"
             ),
             "least": "LEAST",
+            "today": "CAST(%(now)s AS DATE)",
         }
     return {
         "snapshot_age": "(julianday(%(now)s) - julianday(taken_at)) * 24.0",
@@ -79,6 +87,7 @@ def _dialect():
             " * 24.0)"
         ),
         "least": "MIN",
+        "today": "date(%(now)s)",
     }
 
 
@@ -146,6 +155,7 @@ scored AS (
     CROSS JOIN windows w
     LEFT JOIN paper_gain g ON g.paper_id = p.id AND g.wname = w.wname
     WHERE p.status = 'published'
+      AND (p.published_on IS NULL OR p.published_on <= {today})
       AND (g.paper_id IS NOT NULL OR p.pinned OR p.boost <> 0 OR {paper_age} < w.horizon)
 ),
 explained AS (
@@ -178,6 +188,45 @@ FROM explained
 """
 
 
+# The day's top rows of each window, in the order Paper.objects.trending() lists them. Only
+# rows scoring at least the window's SNAPSHOT_SIZE-th best score are ranked (found through
+# the (window, -score) index), ties at the cut included, so the ranking is exact without
+# sorting every scored paper.
+SNAPSHOT_SQL = """
+WITH
+candidates AS (
+{candidates}
+),
+ranked AS (
+    SELECT t."window" AS wname, t.paper_id, t.score, t.stars_gained, t.reason,
+           ROW_NUMBER() OVER (
+               PARTITION BY t."window"
+               ORDER BY t.score DESC, p.published_on DESC, t.paper_id DESC
+           ) AS rank
+    FROM candidates t JOIN papers_paper p ON p.id = t.paper_id
+)
+INSERT INTO papers_trendsnapshot (day, "window", rank, paper_id, score, stars_gained, reason)
+SELECT %(day)s, wname, rank, paper_id, score, stars_gained, reason
+FROM ranked
+WHERE rank <= {size}
+"""
+# One per window: its rows down to the SNAPSHOT_SIZE-th best score (an uncorrelated
+# subquery, evaluated once), read through the (window, -score) index.
+SNAPSHOT_CANDIDATES = """
+    SELECT "window", paper_id, score, stars_gained, reason FROM papers_trend
+    WHERE "window" = '{name}' AND score >= COALESCE((
+        SELECT score FROM papers_trend WHERE "window" = '{name}'
+        ORDER BY score DESC LIMIT 1 OFFSET {offset}), -1e300)"""
+
+
+def snapshot_sql() -> str:
+    # Window names are our own constants, not input.
+    candidates = "\n    UNION ALL\n".join(
+        SNAPSHOT_CANDIDATES.format(name=name, offset=int(SNAPSHOT_SIZE) - 1) for name in WINDOWS
+    )
+    return SNAPSHOT_SQL.format(candidates=candidates, size=int(SNAPSHOT_SIZE))
+
+
 def recompute_sql() -> str:
     return RECOMPUTE_SQL.format(
         windows=_windows_values(),
@@ -188,18 +237,21 @@ def recompute_sql() -> str:
 
 
 def trending_recompute(*, now: datetime | None = None) -> dict[str, int]:
-    """Replace every stored Trend by a fresh computation; returns rows per window.
+    """Replace every stored Trend by a fresh computation, and the snapshot of `now`'s day
+    by its top rows; returns rows per window.
 
     Readers see the old scores until the new ones are committed (one transaction), then
     every page cached from the old scores is invalidated.
     """
     now = now or timezone.now()
+    day = now.astimezone(UTC).date()
     start = now - timedelta(hours=max(rule.hours for rule in WINDOWS.values()))
     ops = connection.ops
     params = {
         "now": ops.adapt_datetimefield_value(now),
         "start": ops.adapt_datetimefield_value(start),
     }
+    day_param = {"day": ops.adapt_datefield_value(day)}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The window function and the groupings sort millions of snapshot rows: give
@@ -211,6 +263,8 @@ def trending_recompute(*, now: datetime | None = None) -> dict[str, int]:
         cursor.execute(recompute_sql(), params)
         cursor.execute('SELECT "window", COUNT(*) FROM papers_trend GROUP BY "window"')
         scored = dict(cursor.fetchall())
+        cursor.execute("DELETE FROM papers_trendsnapshot WHERE day = %(day)s", day_param)
+        cursor.execute(snapshot_sql(), day_param)
     counts = {name: scored.get(name, 0) for name in WINDOWS}
     bump_trending_version()
     logger.info("trending recomputed: %s", counts)

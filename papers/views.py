@@ -2,15 +2,23 @@
 lazily inside `{% cache %}` fragments keyed on the trending version (papers.cache), so a
 cached page costs no query at all for its papers."""
 
+import datetime
+
 from django import forms
-from django.shortcuts import get_object_or_404, render
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
+from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from papers import selectors
 from papers.cache import cache_page_for_visitors, trending_version
+from papers.maths import maths_text
 from papers.models import Paper, PaperRepository, Topic, Window
 from papers.search import MAX_QUERY_LENGTH, clean_query
+from papers.templatetags.papers_tags import iso_week
 
 # Cached pages and fragments live this long at most; a trending recompute retires them
 # sooner. Paper pages are kept shorter as whole pages: an edit or a hidden paper shows
@@ -43,21 +51,28 @@ def _render(request, template: str, context: dict):
 
 
 def _trending(request, topic: Topic | None = None) -> dict:
-    """The window tabs and the (lazy) trending list of a home or topic page."""
+    """The window tabs and the (lazy) page of the trending list of a home or topic page."""
     window = _window(request)
+    page = _page_number(request)
     return {
         "window": window,
         "window_label": Window(window).label,
+        "window_lower": Window(window).label.lower(),
         "tabs": [
             {"value": value, "label": label, "current": value == window}
             for value, label in Window.choices
         ],
-        "papers": selectors.trending_papers(window=window, topic=topic),
+        "page": page,
+        # Keeps the tab when the pager moves on.
+        "query_string": f"window={window}",
+        "listing": SimpleLazyObject(
+            lambda: selectors.trending_page(window=window, topic=topic, page=page)
+        ),
     }
 
 
 @require_safe
-@cache_page_for_visitors(FRAGMENT_SECONDS, params={"window": WINDOWS})
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"window": WINDOWS, "page": PAGES})
 def home(request):
     context = _trending(request) | {"latest": selectors.latest_papers(limit=8)}
     return _render(request, "papers/home.html", context)
@@ -79,6 +94,9 @@ def paper_detail(request, slug):
     code_links = PaperRepository.objects.filter(paper=paper).select_related("repository")
     context = {
         "paper": paper,
+        # <title>, description and link previews: plain text, maths written readably.
+        "text_title": maths_text(paper.title),
+        "text_abstract": Truncator(maths_text(paper.abstract)).chars(200),
         "code_links": code_links.order_by("-is_official", "-repository__stars", "pk"),
         "topics": paper.topics.order_by("name"),
         "related": SimpleLazyObject(lambda: selectors.related_papers(paper)),
@@ -93,10 +111,135 @@ def topic_list(request):
 
 
 @require_safe
-@cache_page_for_visitors(FRAGMENT_SECONDS, params={"window": WINDOWS})
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"window": WINDOWS, "page": PAGES})
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     return _render(request, "papers/topic.html", {"topic": topic, **_trending(request, topic)})
+
+
+@require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"page": PAGES})
+def author_detail(request, slug):
+    page = _page_number(request)
+    name, listing = selectors.author_page(slug=slug, page=page)
+    if not name:
+        raise Http404("No published paper has this author.")
+    return _render(
+        request,
+        "papers/author.html",
+        {"author_name": name, "slug": slug, "page": page, "listing": listing},
+    )
+
+
+def _period_page(request, *, window: str, start, end, kind: str, label: str, url):
+    """A daily, weekly or monthly page: the snapshot stored for the period (the last day
+    of it that has one), with links to the nearest periods before and after that have
+    one. A period with no snapshot at all is a 404, so made-up dates cache nothing."""
+    period = selectors.trend_period(window=window, start=start, end=end)
+    if period.day is None:
+        raise Http404("Nothing was recorded for this period.")
+    page = _page_number(request)
+    context = {
+        "kind": kind,
+        "label": label,
+        "period": period,
+        "page": page,
+        "previous_url": url(period.previous_day) if period.previous_day else "",
+        "next_url": url(period.next_day) if period.next_day else "",
+        "listing": SimpleLazyObject(
+            lambda: selectors.snapshot_page(window=window, day=period.day, page=page)
+        ),
+    }
+    return _render(request, "papers/period.html", context)
+
+
+@require_safe
+def latest_day(request):
+    """/papers/date/: the newest daily page (the home page if nothing is recorded yet)."""
+    day = selectors.latest_snapshot_day()
+    if day is None:
+        return redirect("papers:home")
+    return redirect("papers:day", day=day.isoformat())
+
+
+@require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"page": PAGES})
+def day_detail(request, day):
+    date = _parse(datetime.date.fromisoformat, day, lambda d: d.isoformat())
+    return _period_page(
+        request,
+        window=Window.TODAY,
+        start=date,
+        end=date,
+        kind="day",
+        label=f"{date:%A} {date.day} {date:%B %Y}",
+        url=lambda d: reverse("papers:day", kwargs={"day": d.isoformat()}),
+    )
+
+
+@require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"page": PAGES})
+def week_detail(request, week):
+    monday = _parse(lambda w: datetime.date.fromisoformat(f"{w}-1"), week, _iso_week)
+    sunday = monday + datetime.timedelta(days=6)
+    return _period_page(
+        request,
+        window=Window.WEEK,
+        start=monday,
+        end=sunday,
+        kind="week",
+        label=f"Week {monday.isocalendar().week} of {monday.isocalendar().year}, "
+        f"{monday.day} {monday:%b} to {sunday.day} {sunday:%b}",
+        url=lambda d: reverse("papers:week", kwargs={"week": _iso_week(d)}),
+    )
+
+
+@require_safe
+@cache_page_for_visitors(FRAGMENT_SECONDS, params={"page": PAGES})
+def month_detail(request, month):
+    first = _parse(lambda m: datetime.date.fromisoformat(f"{m}-01"), month, "{:%Y-%m}".format)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return _period_page(
+        request,
+        window=Window.MONTH,
+        start=first,
+        end=following - datetime.timedelta(days=1),
+        kind="month",
+        label=f"{first:%B %Y}",
+        url=lambda d: reverse("papers:month", kwargs={"month": f"{d:%Y-%m}"}),
+    )
+
+
+@require_safe
+def thumbnail(request, name):
+    """A stored thumbnail, for the filesystem storage (S3 storage links to the bucket).
+    Names carry a hash of the image, so the browser may keep it for a year."""
+    if "/" in name or name.startswith(".") or not name.endswith(".jpg"):
+        raise Http404("No such thumbnail.")
+    path = f"thumbnails/{name}"
+    try:
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("No such thumbnail.") from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def _parse(parse, text: str, canonical) -> datetime.date:
+    """The date `text` names, only in its one canonical spelling ("2026-12-01", "2026-W49",
+    "2026-12"): other spellings are 404s rather than copies of a page."""
+    try:
+        date = parse(text)
+    except ValueError:
+        raise Http404("Not a date in the expected form.") from None
+    if canonical(date) != text:
+        raise Http404("Not a date in the expected form.")
+    return date
+
+
+def _iso_week(day: datetime.date) -> str:
+    return iso_week(day)
 
 
 class SearchForm(forms.Form):

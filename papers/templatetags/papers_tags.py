@@ -1,11 +1,14 @@
-"""Filters for paper pages: search headlines, short author lists, compact star counts."""
+"""Filters for paper pages: search headlines, short author lists, compact star counts,
+LaTeX as MathML, absolute URLs for link previews, and whether to show the banner."""
 
 import re
 
 from django import template
+from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from papers import maths
 from papers.search import MARK_END, MARK_START, mark_terms
 
 register = template.Library()
@@ -46,3 +49,135 @@ def compact(number) -> str:
     if number < 10_000:
         return f"{number / 1000:.1f}k".replace(".0k", "k")
     return f"{round(number / 1000)}k"
+
+
+@register.filter
+def mathml(text) -> str:
+    """Escaped text with its $LaTeX$ as MathML (papers.maths)."""
+    return maths.maths_html(text)
+
+
+@register.filter
+def maths_text(text) -> str:
+    """Text with its $LaTeX$ in a readable plain form (escaped by the template)."""
+    return maths.maths_text(text)
+
+
+@register.filter
+def absolute(url) -> str:
+    """SITE_URL + url for a path ("/media/x.png"); full URLs (S3 storage) pass as they are.
+    Link previews are fetched by other sites, which need the full address."""
+    url = str(url or "")
+    return url if "://" in url else settings.SITE_URL + url
+
+
+# Pages about one's own account or subscription: an invitation to subscribe is noise there.
+_NO_BANNER_PREFIXES = ("/accounts/", "/subscribe/", "/confirm/", "/preferences/", "/unsubscribe/")
+
+
+@register.simple_tag(takes_context=True)
+def banner_wanted(context) -> bool:
+    """Show the subscribe banner? Not on account and subscription pages, and not to a
+    signed-in user who is already subscribed (a dismissal by a visitor is handled in the
+    browser, so cached pages stay the same for every visitor)."""
+    request = context.get("request")
+    if request is None:
+        return True
+    if request.path.startswith(_NO_BANNER_PREFIXES):
+        return False
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from subscriptions.models import Subscriber
+
+        return not Subscriber.objects.filter(
+            user=user,
+            status__in=[
+                Subscriber.Status.PENDING,
+                Subscriber.Status.CONFIRMED,
+                Subscriber.Status.PAUSED,
+            ],
+        ).exists()
+    return True
+
+
+@register.filter
+def with_stars(repository) -> bool:
+    """Whether a repository's star count is known: counted by GitHub, or non-zero. A
+    repository never checked shows no "★ 0"."""
+    return bool(repository.stars) or repository.stars_checked_at is not None
+
+
+@register.simple_tag
+def sample_data_loaded() -> bool:
+    """Whether the bundled sample (simulated dates and stars) is in the database, so the
+    footer can say so: a cache read, written by papers.sample.sample_note_refresh."""
+    from django.core.cache import cache
+
+    from papers.sample import SAMPLE_NOTE_KEY
+
+    return bool(cache.get(SAMPLE_NOTE_KEY, False))
+
+
+@register.filter
+def iso_week(day) -> str:
+    """2026-12-01 → "2026-W49", the form of /papers/week/ URLs."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@register.filter
+def first_thumbnail(papers):
+    """The first paper in `papers` with a thumbnail (a list page's link-preview image)."""
+    return next((paper for paper in papers or [] if paper.thumbnail), None)
+
+
+@register.filter
+def author_links_html(paper, limit: int = 4) -> str:
+    """The first `limit` authors as links to their pages, "et al." after. Built here
+    rather than by a template loop: a page of cards has over a hundred authors, and the
+    template engine costs several times more per link."""
+    links = paper.author_links
+    html = ", ".join(f'<a href="{escape(url)}">{escape(name)}</a>' for name, url in links[:limit])
+    return mark_safe(html + (" et al." if len(links) > limit else ""))
+
+
+@register.filter
+def card_links(paper) -> str:
+    """A card's arXiv, PDF and Code ★ buttons and its first three topics, as <li> items.
+    Built here for the same reason as author_links_html: cards are the hot path of every
+    list page. Stars show only when known (with_stars)."""
+    items = []
+    if paper.arxiv_id or paper.abstract_url:
+        items.append(
+            f'<li><a class="chip" href="{escape(paper.arxiv_url)}" rel="noopener">arXiv</a></li>'
+        )
+    if paper.arxiv_id or paper.pdf_url:
+        items.append(
+            f'<li><a class="chip" href="{escape(paper.pdf_link)}" rel="noopener">PDF</a></li>'
+        )
+    code = next(iter(paper.code_links.all()), None)
+    if code is not None:
+        repository = code.repository
+        stars = ""
+        if with_stars(repository):
+            stars = (
+                ' <span class="stars"><span aria-hidden="true">★</span> '
+                f'{compact(repository.stars)}<span class="visually-hidden"> stars</span></span>'
+            )
+        items.append(
+            f'<li><a class="chip chip--code" href="{escape(repository.url)}" rel="noopener">'
+            f"Code{stars}</a></li>"
+        )
+    for topic in list(paper.topics.all())[:3]:
+        items.append(
+            f'<li><a class="tag" href="{escape(topic.get_absolute_url())}">'
+            f"{escape(topic.name)}</a></li>"
+        )
+    return mark_safe("".join(items))
+
+
+@register.filter
+def first_topic_name(paper) -> str:
+    """What a card without a thumbnail shows in its place: its first topic, or "Paper"."""
+    topic = next(iter(paper.topics.all()), None)
+    return topic.name if topic is not None else "Paper"

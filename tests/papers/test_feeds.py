@@ -92,3 +92,23 @@ class TestTrendingFeeds:
             client.get("/feed/")
 
         assert len(many) == len(few)
+
+
+class TestMathsInFeeds:
+    def test_it_gives_maths_as_mathml_in_descriptions_and_text_in_titles(self, client):
+        paper = trending(r"Sorting in $\mathcal{O}(n)$ <fast>", score=5)
+        Paper.objects.filter(pk=paper.pk).update(
+            abstract=r"We bound $x^2$ by <b>$\text{<script>x</script>}$</b>."
+        )
+
+        items = ET.fromstring(client.get("/feed/").content).find("channel").findall("item")
+        atom = ET.fromstring(client.get("/feed/atom/").content)
+
+        assert items[0].findtext("title") == "Sorting in O(n) <fast>"
+        description = items[0].findtext("description")  # HTML, as feed readers read it
+        assert '<math display="inline" xmlns="http://www.w3.org/1998/Math/MathML">' in description
+        assert "<msup><mi>x</mi><mn>2</mn></msup>" in description
+        assert "&lt;b&gt;" in description and "<script" not in description
+        assert "$" not in description
+        summary = atom.find(f"{ATOM}entry").findtext(f"{ATOM}summary")
+        assert "<math" in summary

@@ -168,7 +168,8 @@ def test_it_recomputes_in_a_fixed_number_of_queries(django_assert_max_num_querie
         paper = PaperFactory(published_on=date(2024, 11, 19))
         _repo_for(paper, {10: n, 0: 2 * n + 1})
 
-    with django_assert_max_num_queries(8):
+    # (+2 since the day's snapshot: one DELETE and one INSERT ... SELECT.)
+    with django_assert_max_num_queries(10):
         counts = trending_recompute()
 
     assert counts["today"] == 25
@@ -181,3 +182,90 @@ def test_it_scores_a_decades_old_pinned_paper_without_underflow():
     trending_recompute()
 
     assert _trend(paper, "today").score == pytest.approx(PIN_SCORE)
+
+
+# --- The per-day snapshot (daily, weekly and monthly pages) ---------------------------------
+
+
+def _snapshot(day, window="today"):
+    from papers.models import TrendSnapshot
+
+    rows = TrendSnapshot.objects.filter(day=day, window=window).order_by("rank")
+    return [(row.rank, row.paper_id, row.reason) for row in rows]
+
+
+def test_it_keeps_each_days_ranking_as_it_stood():
+    a = PaperFactory(published_on=date(2024, 11, 15))
+    b = PaperFactory(published_on=date(2024, 11, 20))  # not out yet yesterday
+    _repo_for(a, {50: 0, 26: 100})
+    yesterday = NOW - timedelta(days=1)
+
+    trending_recompute(now=yesterday)
+    _repo_for(b, {30: 0, 1: 900})  # b takes off after yesterday's last recompute
+    trending_recompute()
+
+    assert [paper for _, paper, _ in _snapshot(date(2024, 11, 19))] == [a.pk]
+    assert [paper for _, paper, _ in _snapshot(date(2024, 11, 20))] == [b.pk, a.pk]
+    assert _snapshot(date(2024, 11, 20))[0] == (1, b.pk, "+900 stars in 24 h")
+
+
+def test_it_replaces_only_the_same_days_snapshot():
+    paper = PaperFactory(published_on=date(2024, 11, 19))
+    trending_recompute(now=NOW - timedelta(days=1))
+    trending_recompute(now=NOW - timedelta(hours=2))
+    paper.pinned = True
+    paper.save()
+
+    trending_recompute()
+
+    assert _snapshot(date(2024, 11, 20)) == [(1, paper.pk, "Pinned by the editors")]
+    assert _snapshot(date(2024, 11, 19)) == [(1, paper.pk, "New today")]
+
+
+def test_it_ranks_the_snapshot_as_the_live_list_does(monkeypatch):
+    monkeypatch.setattr("papers.trending.SNAPSHOT_SIZE", 5)
+    for n in range(8):
+        paper = PaperFactory(published_on=date(2024, 11, 1) + timedelta(days=n % 3))
+        _repo_for(paper, {30: 0, 1: 10 * (n % 4)})
+
+    trending_recompute()
+
+    live = list(Paper.objects.trending("week").values_list("pk", flat=True)[:5])
+    assert [paper for _, paper, _ in _snapshot(date(2024, 11, 20), "week")] == live
+    assert [rank for rank, _, _ in _snapshot(date(2024, 11, 20), "week")] == [1, 2, 3, 4, 5]
+
+
+def test_it_leaves_out_papers_published_after_now():
+    PaperFactory(published_on=date(2024, 11, 21))
+
+    counts = trending_recompute()
+
+    assert counts == {"today": 0, "week": 0, "month": 0}
+
+
+# --- The first run: `make run` loads the sample ------------------------------------------
+
+
+def test_the_sample_shows_three_different_tab_orders_and_four_kinds_of_reason():
+    import re
+
+    from django.core.management import call_command
+
+    call_command("load_sample_papers", stdout=None)
+
+    orders, kinds = {}, set()
+    for window in ("today", "week", "month"):
+        rows = list(Paper.objects.trending(window)[:30])
+        orders[window] = [paper.pk for paper in rows]
+        kinds |= {re.sub(r"[\d,]+", "N", p.trend_reason).split(" in ")[0] for p in rows}
+    assert len({tuple(order) for order in orders.values()}) == 3
+    # Star gains, "New today", "Published N days ago", pinned and boosted by the editors.
+    assert len(kinds) >= 4, kinds
+    today_kinds = {
+        re.sub(r"\d+", "N", p.trend_reason) for p in Paper.objects.trending("today")[:30]
+    }
+    assert len(today_kinds) >= 4, today_kinds
+    assert not Paper.objects.filter(published_on__isnull=True).exists()
+    from papers.models import TrendSnapshot
+
+    assert TrendSnapshot.objects.values("day").distinct().count() >= 30, "past days to page"

@@ -64,7 +64,8 @@ class TestHome:
         body = response.content.decode()
         assert response.status_code == 200
         assert body.index("First &lt;b&gt;Paper&lt;/b&gt;") < body.index("Second Paper")
-        assert "Ada Lovelace and Alan Turing" in body
+        assert '<a href="/authors/ada-lovelace/">Ada Lovelace</a>, ' in body
+        assert '<a href="/authors/alan-turing/">Alan Turing</a>' in body
         assert '<time datetime="2026-11-02">2 Nov 2026</time>' in body
         assert "We segment everything." in body
         assert "+50 stars in 24 h" in body
@@ -275,7 +276,11 @@ class TestPaperPage:
         body = response.content.decode()
         assert response.status_code == 200
         assert "<h1" in body and "Grasping &lt;Things&gt;" in body
-        assert "Grace Hopper, Claude Shannon, Edsger Dijkstra" in body
+        assert (
+            '<a href="/authors/grace-hopper/">Grace Hopper</a>, '
+            '<a href="/authors/claude-shannon/">Claude Shannon</a>, '
+            '<a href="/authors/edsger-dijkstra/">Edsger Dijkstra</a>'
+        ) in body
         assert "Full abstract.\nSecond line of it." in body
         assert "1 November 2026" in body and "9 November 2026" in body
         assert 'href="https://arxiv.org/abs/2411.01234"' in body
@@ -395,3 +400,357 @@ class TestServerError:
         assert "Something went wrong" in body
         assert "/static/css/site.css" in body
         assert '<main id="main"' in body
+
+
+# --- Issue 12: cards, pagination, author pages, daily pages, link previews, banner -------
+
+
+def _snapshot_day(day, *, papers):
+    """Store `papers` (best first) as the Today ranking at the end of `day`."""
+    from papers.models import TrendSnapshot
+
+    for rank, paper in enumerate(papers, start=1):
+        for window in Window.values:
+            TrendSnapshot.objects.create(
+                day=day,
+                window=window,
+                rank=rank,
+                paper=paper,
+                score=100 - rank,
+                reason=f"#{rank} on {day}",
+            )
+
+
+class TestCards:
+    def test_it_numbers_ranks_across_pages(self, client):
+        for n in range(35):
+            trending_paper(score=100 - n, title=f"Ranked {n + 1}")
+
+        # The trending list only, not the sidebar's latest papers.
+        first = client.get("/").content.decode().split("<aside")[0]
+        second = client.get("/?window=today&page=2").content.decode().split("<aside")[0]
+
+        assert re.search(r'<span class="visually-hidden">Rank </span>1</p>\s*<div', first)
+        assert "Rank </span>30</p>" in first and "Ranked 31" not in first
+        assert 'href="?window=today&amp;page=2"' in first, "a next link keeping the tab"
+        assert "Rank </span>31</p>" in second and "Ranked 31" in second
+        assert "Ranked 30<" not in second
+
+    def test_it_has_arxiv_pdf_and_code_buttons_with_stars(self, client):
+        repo = RepositoryFactory(owner="lab", name="fast", stars=4321)
+        trending_paper(arxiv_id="2411.00042", repos=[repo])
+
+        body = client.get("/").content.decode()
+
+        assert (
+            '<a class="chip" href="https://arxiv.org/abs/2411.00042" rel="noopener">arXiv</a>'
+            in body
+        )
+        assert (
+            '<a class="chip" href="https://arxiv.org/pdf/2411.00042" rel="noopener">PDF</a>' in body
+        )
+        assert 'href="https://github.com/lab/fast" rel="noopener">Code <span class="stars">' in body
+        assert "4.3k" in body
+
+    def test_it_shows_no_star_count_when_stars_are_unknown(self, client):
+        repo = RepositoryFactory(owner="lab", name="unchecked", stars=0, stars_checked_at=None)
+        trending_paper(arxiv_id=None, pdf_url="", abstract_url="", repos=[repo])
+
+        body = client.get("/").content.decode()
+
+        assert 'href="https://github.com/lab/unchecked" rel="noopener">Code</a>' in body
+        assert "★" not in body
+        assert ">arXiv<" not in body and ">PDF<" not in body, "no buttons to nowhere"
+
+    def test_it_shows_a_deliberate_placeholder_without_a_thumbnail(self, client):
+        topic = TopicFactory(name="Robotics")
+        trending_paper(topics=[topic])
+
+        body = client.get("/").content.decode()
+
+        assert '<div class="thumb-placeholder" aria-hidden="true">' in body
+        assert '<span class="thumb-placeholder__kind">Robotics</span>' in body
+        assert "<img src=" not in body.split("<main", 1)[1]
+
+    def test_it_shows_a_thumbnail_lazily_with_size_and_alt(self, client):
+        trending_paper(thumbnail="thumbnails/p-abc.jpg", thumbnail_width=480, thumbnail_height=621)
+
+        body = client.get("/").content.decode()
+
+        assert (
+            '<img src="/media/thumbnails/p-abc.jpg" width="480" height="621" loading="lazy" '
+            'decoding="async" alt="First page of the paper">'
+        ) in body
+
+    def test_it_shows_latex_as_mathml_not_dollar_signs(self, client):
+        paper = trending_paper(
+            title=r"Sorting in $\mathcal{O}(n \log n)$ <fast>",
+            abstract=r"We bound $x^2$ and $\text{<script>alert(1)</script>}$.",
+        )
+
+        home = client.get("/").content.decode()
+        detail = client.get(paper.get_absolute_url()).content.decode()
+
+        for body in (home, detail):
+            assert '<math display="inline" xmlns="http://www.w3.org/1998/Math/MathML">' in body
+            assert "$\\mathcal" not in body
+            assert "&lt;fast&gt;" in body
+            assert "<script>alert" not in body, "MathML is rebuilt from an allow-list"
+        assert "<title>Sorting in O(n log n) &lt;fast&gt; · " in detail
+
+
+class TestPagination:
+    def test_it_pages_a_topics_trending_list(self, client):
+        topic = TopicFactory(slug="big")
+        for n in range(35):
+            trending_paper(score=100 - n, title=f"Topic paper {n + 1}", topics=[topic])
+
+        first = client.get("/topics/big/").content.decode()
+        second = client.get("/topics/big/?window=today&page=2").content.decode()
+
+        assert first.count('class="paper-card ') == 30
+        assert 'rel="next" href="?window=today&amp;page=2"' in first
+        assert second.count('class="paper-card ') == 5
+        assert 'rel="prev"' in second and 'rel="next"' not in second
+
+    def test_it_caches_each_page_of_a_tab_separately(self, client):
+        for n in range(31):
+            trending_paper(score=100 - n, title=f"Cached {n + 1}")
+        client.get("/?window=today&page=2")
+
+        assert cache.get(page_key("html", "/?window=today&page=2")) is not None
+
+
+class TestAuthorPage:
+    def test_it_lists_an_authors_published_papers_newest_first(self, client):
+        PaperFactory(
+            title="Old one", authors=["Jürgen Schmidhuber"], published_on=datetime.date(2020, 1, 1)
+        )
+        PaperFactory(
+            title="New one",
+            authors=["Jurgen Schmidhuber", "Sepp Hochreiter"],
+            published_on=datetime.date(2026, 1, 1),
+        )
+        PaperFactory(title="Hidden one", authors=["Jürgen Schmidhuber"], status=Paper.Status.HIDDEN)
+        PaperFactory(title="Someone else", authors=["Jürgen Schmidhuberson"])
+
+        response = client.get("/authors/jurgen-schmidhuber/")
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "<h1>Jurgen Schmidhuber</h1>" in body, "named as the newest paper spells it"
+        assert body.index("New one") < body.index("Old one")
+        assert "Hidden one" not in body and "Someone else" not in body
+
+    def test_it_pages_an_authors_papers(self, client, settings):
+        for n in range(25):
+            PaperFactory(
+                authors=["Prolific Writer"],
+                published_on=datetime.date(2026, 1, 1) + datetime.timedelta(days=n),
+            )
+
+        first = client.get("/authors/prolific-writer/").content.decode()
+        second = client.get("/authors/prolific-writer/?page=2").content.decode()
+
+        assert first.count('<article class="paper-card') == 20 and 'rel="next"' in first
+        assert second.count('<article class="paper-card') == 5
+
+    def test_it_answers_404_for_an_unknown_author(self, client):
+        assert client.get("/authors/nobody-at-all/").status_code == 404
+
+
+class TestPeriodPages:
+    def test_it_shows_a_days_stored_ranking_with_neighbour_links(self, client):
+        a, b = PaperFactory(title="Day paper A"), PaperFactory(title="Day paper B")
+        _snapshot_day(datetime.date(2026, 11, 20), papers=[b, a])
+        _snapshot_day(datetime.date(2026, 11, 24), papers=[a])
+        _snapshot_day(datetime.date(2026, 11, 28), papers=[a, b])
+
+        response = client.get("/papers/date/2026-11-24/")
+
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "Tuesday 24 November 2026" in body
+        assert '<a rel="prev" href="/papers/date/2026-11-20/">' in body
+        assert '<a rel="next" href="/papers/date/2026-11-28/">' in body
+        assert "Day paper A" in body and "Day paper B" not in body
+        assert "#1 on 2026-11-24" in body
+        first = client.get("/papers/date/2026-11-20/").content.decode()
+        assert first.index("Day paper B") < first.index("Day paper A")
+        assert "No earlier day" in first
+
+    def test_it_shows_weeks_and_months_from_their_last_recorded_day(self, client):
+        a, b = PaperFactory(title="Week paper A"), PaperFactory(title="Week paper B")
+        _snapshot_day(datetime.date(2026, 11, 23), papers=[a, b])  # Monday of W48
+        _snapshot_day(datetime.date(2026, 11, 26), papers=[b, a])  # Thursday of W48
+        _snapshot_day(datetime.date(2026, 12, 1), papers=[a])
+
+        week = client.get("/papers/week/2026-W48/").content.decode()
+        month = client.get("/papers/month/2026-11/").content.decode()
+
+        assert week.index("Week paper B") < week.index("Week paper A"), "Thursday's ranking"
+        assert '<a rel="next" href="/papers/week/2026-W49/">' in week
+        assert month.index("Week paper B") < month.index("Week paper A")
+        assert '<a rel="next" href="/papers/month/2026-12/">' in month
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/papers/date/2026-11-31/",
+            "/papers/date/20261124/",
+            "/papers/date/2026-11-2/",
+            "/papers/date/yesterday/",
+            "/papers/date/2026-11-25/",  # a real date with nothing recorded
+            "/papers/week/2026-W60/",
+            "/papers/week/2026-W5/",
+            "/papers/month/2026-13/",
+        ],
+    )
+    def test_it_answers_404_for_bad_or_empty_dates(self, client, url):
+        _snapshot_day(datetime.date(2026, 11, 24), papers=[PaperFactory()])
+
+        assert client.get(url).status_code == 404
+
+    def test_it_sends_the_daily_index_to_the_newest_day(self, client):
+        _snapshot_day(datetime.date(2026, 11, 24), papers=[PaperFactory()])
+        _snapshot_day(datetime.date(2026, 11, 26), papers=[PaperFactory()])
+
+        response = client.get("/papers/date/")
+
+        assert response.status_code == 302
+        assert response["Location"] == "/papers/date/2026-11-26/"
+
+    def test_its_query_count_does_not_grow_with_the_number_of_papers(self, client):
+        day = datetime.date(2026, 11, 24)
+        _snapshot_day(day, papers=[PaperFactory() for _ in range(2)])
+        few = queries_for(client, "/papers/date/2026-11-24/")
+        from papers.models import TrendSnapshot
+
+        TrendSnapshot.objects.all().delete()
+        _snapshot_day(day, papers=[PaperFactory() for _ in range(25)])
+
+        assert queries_for(client, "/papers/date/2026-11-24/") == few
+
+
+class TestLinkPreviews:
+    def _meta(self, body, prop):
+        match = re.search(rf'<meta (?:property|name)="{prop}" content="([^"]*)"', body)
+        return match and match.group(1)
+
+    def test_it_gives_a_paper_page_its_title_abstract_and_thumbnail(self, client, settings):
+        settings.SITE_URL = "https://papers.example.org"
+        paper = PaperFactory(
+            title=r"Fast $O(n)$ things",
+            abstract="An abstract.",
+            thumbnail="thumbnails/fast-1.jpg",
+            thumbnail_width=480,
+            thumbnail_height=621,
+        )
+
+        body = client.get(paper.get_absolute_url()).content.decode()
+
+        assert self._meta(body, "og:title") == "Fast O(n) things"
+        assert self._meta(body, "og:description") == "An abstract."
+        assert self._meta(body, "og:type") == "article"
+        assert self._meta(body, "og:url") == f"https://papers.example.org{paper.get_absolute_url()}"
+        image = "https://papers.example.org/media/thumbnails/fast-1.jpg"
+        assert self._meta(body, "og:image") == image
+        assert self._meta(body, "twitter:image") == image
+        assert self._meta(body, "twitter:card") == "summary_large_image"
+
+    def test_it_gives_every_kind_of_page_preview_tags(self, client):
+        from digests.models import Edition
+
+        topic = TopicFactory(slug="vision")
+        paper = trending_paper(
+            authors=["Ada Lovelace"],
+            topics=[topic],
+            thumbnail="thumbnails/t-1.jpg",
+            thumbnail_width=480,
+            thumbnail_height=621,
+        )
+        _snapshot_day(datetime.date(2026, 11, 24), papers=[paper])
+        edition = Edition.objects.create(
+            kind="daily", date=datetime.date(2026, 11, 24), status="sent", subject="Today's ten"
+        )
+        urls = ["/", "/topics/vision/", "/authors/ada-lovelace/", "/papers/date/2026-11-24/"]
+
+        for url in urls:
+            body = client.get(url).content.decode()
+            assert self._meta(body, "og:title"), url
+            assert self._meta(body, "og:image").endswith("/media/thumbnails/t-1.jpg"), url
+            assert self._meta(body, "twitter:card") == "summary_large_image", url
+        body = client.get(edition.get_absolute_url()).content.decode()
+        assert self._meta(body, "og:title") == "Today&#x27;s ten"
+        assert self._meta(body, "og:image"), "the site's card"
+
+    def test_it_falls_back_to_the_site_card_without_thumbnails(self, client):
+        trending_paper()
+
+        body = client.get("/").content.decode()
+
+        assert self._meta(body, "og:image").endswith("/static/img/og-default.png")
+
+
+class TestPageDetails:
+    def test_it_has_a_favicon_and_only_external_scripts(self, client):
+        body = client.get("/").content.decode()
+
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in body
+        assert '<script src="/static/js/site.js" defer></script>' in body
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), "no inline script (CSP)"
+        assert 'aria-keyshortcuts="/"' in body
+
+    def test_it_links_the_digest_archive_and_the_daily_pages(self, client):
+        body = client.get("/").content.decode()
+
+        assert 'href="/digests/"' in body and 'href="/papers/date/"' in body
+
+    def test_it_hides_the_banner_from_signed_in_subscribers(self, client):
+        from tests.factories import SubscriberFactory, UserFactory
+
+        reader = UserFactory()
+        client.force_login(reader)
+        assert BANNER in client.get("/").content.decode(), "signed in, not subscribed"
+
+        SubscriberFactory(user=reader, email=reader.email, status="confirmed")
+
+        assert BANNER not in client.get("/").content.decode()
+
+    def test_it_hides_the_banner_on_account_pages(self, client):
+        body = client.get("/accounts/login/").content.decode()
+
+        assert BANNER not in body
+
+    def test_it_offers_visitors_a_dismiss_button(self, client):
+        body = client.get("/").content.decode()
+
+        assert "data-dismiss-banner" in body
+
+    def test_it_shows_the_branded_404_with_debug_on(self, client, settings):
+        settings.DEBUG = True
+
+        response = client.get("/no-such-page/")
+
+        body = response.content.decode()
+        assert response.status_code == 404
+        assert "There is no page at this address." in body
+        assert "Django tried these URL patterns" not in body
+
+    def test_it_says_the_sample_data_is_simulated(self, client):
+        from papers.sample import sample_note_refresh
+
+        paper = PaperFactory(
+            title=(
+                "Noise2Recon: Enabling Joint MRI Reconstruction and Denoising with "
+                "Semi-Supervised and Self-Supervised Learning"
+            ),
+            sources=["jsonl"],
+        )
+        sample_note_refresh()
+        assert "simulated" not in client.get("/latest/").content.decode()
+
+        Paper.objects.filter(pk=paper.pk).update(sources=["sample"])
+        sample_note_refresh()
+
+        assert "are simulated" in client.get("/latest/?page=1").content.decode()

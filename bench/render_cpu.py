@@ -1,0 +1,61 @@
+#!/usr/bin/env python
+"""CPU time of cold page renders, in-process: steadier than requests per second on a busy
+machine, where other processes' load moves wall-clock figures by 2 to 5 times.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/paperboy_bench_load \
+        .venv/bin/python bench/render_cpu.py
+
+Run it from a code base's root against a database filled by bench/load_test.py; it clears
+the cache before every request and prints, per page, the best and median CPU time of 40.
+Compare two code bases by running each on its own copy of the data, alternately.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.getcwd())
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site_settings")
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from django.core.cache import cache
+    from django.test import Client
+
+    from papers.models import Paper, Topic
+
+    client = Client()
+    urls = {
+        "home": "/",
+        "home week": "/?window=week",
+        "paper": Paper.objects.order_by("pk").first().get_absolute_url(),
+        "topic": Topic.objects.order_by("pk").first().get_absolute_url(),
+        "latest": "/latest/",
+        "feed": "/feed/",
+    }
+    for name, url in urls.items():
+        for _ in range(3):  # warm imports, templates and connections
+            cache.clear()
+            client.get(url, HTTP_HOST="127.0.0.1")
+        cpu, wall = [], []
+        for _ in range(40):
+            cache.clear()
+            started_cpu, started = time.process_time(), time.perf_counter()
+            response = client.get(url, HTTP_HOST="127.0.0.1")
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            wall.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        print(
+            f"{name:<10} cpu best {min(cpu):6.1f} median {statistics.median(cpu):6.1f} ms"
+            f"   wall best {min(wall):6.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
