@@ -518,7 +518,7 @@ class TestPagination:
             trending_paper(score=100 - n, title=f"Cached {n + 1}")
         client.get("/?window=today&page=2")
 
-        assert cache.get(page_key("html", "/?window=today&page=2")) is not None
+        assert cache.get(page_key("html", "testserver", "/?window=today&page=2")) is not None
 
 
 class TestAuthorPage:
