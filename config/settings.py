@@ -223,6 +223,17 @@ CELERY_BEAT_SCHEDULE = {
         # The dashboard's subscriber totals per status, counted once an hour, not per view.
         "schedule": crontab(minute=58),
     },
+    "train-reader-models": {
+        # Nightly: a fresh vocabulary, then every model; signals also retrain their reader
+        # within seconds (digests.services.reader.reader_model_mark_stale).
+        "task": "digests.tasks.train_reader_models_nightly",
+        "schedule": crontab(minute=40, hour=1),
+    },
+    "paper-update-alerts": {
+        # Hourly, for readers who asked for updates on their papers by e-mail as they happen.
+        "task": "digests.tasks.send_update_alerts",
+        "schedule": crontab(minute=30),
+    },
     "send-due-digests": {
         "task": "digests.tasks.send_due_digests",
         # Hourly: each subscriber is due at their own delivery hour in their own time zone.
@@ -273,6 +284,17 @@ DIGEST_MERGE_FIELD_FORMAT = env_str("DIGEST_MERGE_FIELD_FORMAT", "")
 # (support.google.com/a/answer/81126); the 0.3% line is drawn on the chart regardless.
 DASHBOARD_BOUNCE_RATE_WARNING = env_float("DASHBOARD_BOUNCE_RATE_WARNING", 5.0)
 DASHBOARD_COMPLAINT_RATE_WARNING = env_float("DASHBOARD_COMPLAINT_RATE_WARNING", 0.1)
+
+
+# --- Personal relevance (docs/relevance.md) -----------------------------------------------
+# Off: nothing is learned and every digest keeps the trending order (the filters still apply).
+RELEVANCE_ENABLED = env_bool("RELEVANCE_ENABLED", True)
+# The vocabulary (inverse document frequencies) is built nightly from this many latest papers.
+RELEVANCE_VOCABULARY_PAPERS = env_int("RELEVANCE_VOCABULARY_PAPERS", 50000, minimum=100)
+RELEVANCE_TRAIN_CHUNK = env_int("RELEVANCE_TRAIN_CHUNK", 500, minimum=1)
+# "Updates on your papers": at most this many in one digest, found among this many new ones.
+DIGEST_UPDATES_SHOWN = env_int("DIGEST_UPDATES_SHOWN", 5, minimum=1)
+DIGEST_UPDATES_SCAN = env_int("DIGEST_UPDATES_SCAN", 5000, minimum=1)
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

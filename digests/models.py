@@ -108,6 +108,8 @@ class Delivery(models.Model):
         NO_MATCH = "no_match", "No paper matched the preferences"
         ALL_SEEN = "all_seen", "Every matching paper was sent before"
         INACTIVE = "inactive", "Subscriber no longer active"
+        # Chosen and recorded for the reader's own feed; no e-mail by their choice.
+        FEED_ONLY = "feed", "Feed only: in the reader's feed, not e-mailed"
 
     edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="deliveries")
     # SET_NULL: deleting an account keeps the anonymous counts of what was sent.
@@ -121,6 +123,9 @@ class Delivery(models.Model):
     status = models.CharField(max_length=7, choices=Status, default=Status.PENDING)
     skip_reason = models.CharField(max_length=8, choices=SkipReason, blank=True)
     paper_ids = models.JSONField(default=list, blank=True, help_text="Papers sent, in order.")
+    # Aligned with paper_ids: the reader's own "why" for each paper ("" = trending alone),
+    # so the reader's feed shows the same reasons as their e-mail.
+    reasons = models.JSONField(default=list, blank=True)
     esp_message_id = models.CharField("ESP message id", max_length=200, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -181,3 +186,155 @@ class JobRun(models.Model):
 
     def __str__(self):
         return self.task
+
+
+class ReaderSignal(models.Model):
+    """ "More like this" or "Less like this" on a paper, from the digest's links.
+
+    One row per reader and paper: a later opposite signal replaces the earlier one.
+    """
+
+    class Kind(models.TextChoices):
+        MORE = "more", "More like this"
+        LESS = "less", "Less like this"
+        # A click-through from the reader's feed: a weak "more", never over a real one.
+        READ = "read", "Read from the feed"
+
+    subscriber = models.ForeignKey(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="signals"
+    )
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+")
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=4, choices=Kind)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "paper"], name="readersignal_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: paper {self.paper_id}"
+
+
+class TopicMute(models.Model):
+    """A topic the reader never wants in their digest again ("Mute this topic")."""
+
+    subscriber = models.ForeignKey(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="topic_mutes"
+    )
+    topic = models.ForeignKey("papers.Topic", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "topic"], name="topicmute_unique"),
+        ]
+
+    def __str__(self):
+        return f"muted topic {self.topic_id}"
+
+
+class ReaderModel(models.Model):
+    """A reader's learned ranking (digests.relevance.ReaderProfile as JSON).
+
+    Derived data: rebuilt from the signals, the library and the chosen topics by
+    digests.tasks.train_reader_models, so it is neither exported nor kept on deletion.
+    """
+
+    subscriber = models.OneToOneField(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="reader_model"
+    )
+    profile = models.JSONField(default=dict)
+    signals = models.PositiveIntegerField(default=0)
+    trained_at = models.DateTimeField()
+    stale = models.BooleanField(default=True, help_text="A signal arrived since training.")
+
+    def __str__(self):
+        return f"model of subscriber {self.subscriber_id}"
+
+
+class RelevanceVocabulary(models.Model):
+    """Inverse document frequencies of recent papers: the relevance model's features."""
+
+    built_at = models.DateTimeField()
+    documents = models.PositiveIntegerField()
+    idf = models.JSONField(default=dict)
+
+    class Meta:
+        get_latest_by = "built_at"
+        verbose_name_plural = "relevance vocabularies"
+
+    def __str__(self):
+        return f"vocabulary of {self.documents} papers ({self.built_at:%Y-%m-%d})"
+
+
+class ReaderFeed(models.Model):
+    """A reader's private feed of their own digests (Atom and JSON Feed).
+
+    Its URL is signed over `key`: a new key (the preference centre's "new address")
+    revokes every old URL at once. `feed_only` readers get no e-mail: their digest is still
+    chosen and recorded each day, for the feed.
+    """
+
+    subscriber = models.OneToOneField(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="reader_feed"
+    )
+    key = models.CharField(max_length=32)
+    feed_only = models.BooleanField("feed only, no e-mail", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"feed of subscriber {self.subscriber_id}"
+
+
+class PaperUpdate(models.Model):
+    """Something new about a paper readers keep: its code arrived, it trends again, or a
+    new arXiv version appeared. Listed once in each interested reader's next digest."""
+
+    class Kind(models.TextChoices):
+        CODE = "code", "Code arrived"
+        TRENDING = "trending", "Trending again"
+        VERSION = "version", "New arXiv version"
+
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind)
+    detail = models.CharField(max_length=300, blank=True)
+    happened_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["paper", "-id"], name="paperupdate_paper")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: paper {self.paper_id}"
+
+
+class WatchedPaper(models.Model):
+    """The last seen state of a paper some reader keeps (saved or More like this), so the
+    hourly detection can tell what changed. Only watched papers are tracked."""
+
+    paper = models.OneToOneField("papers.Paper", on_delete=models.CASCADE, related_name="+")
+    had_code = models.BooleanField(default=False)
+    in_top = models.BooleanField(default=False)
+    updated_on = models.DateField(null=True, blank=True)
+    checked_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"watching paper {self.paper_id}"
+
+
+class ReaderUpdates(models.Model):
+    """Per reader: how far updates were listed (each is listed once), and whether they
+    also want each update by e-mail as it happens (by default, the digest only)."""
+
+    subscriber = models.OneToOneField(
+        "subscriptions.Subscriber", on_delete=models.CASCADE, related_name="reader_updates"
+    )
+    listed_until = models.PositiveBigIntegerField(default=0, help_text="Last PaperUpdate id.")
+    by_email = models.BooleanField("also e-mail me each update", default=False)
+
+    def __str__(self):
+        return f"updates of subscriber {self.subscriber_id}"

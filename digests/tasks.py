@@ -48,3 +48,28 @@ def send_digest_chunk(self, edition_id: int, subscriber_ids: list[int]) -> dict:
             return {"failed": failed}
         raise self.retry(exc=exc, countdown=services.backoff_seconds(self.request.retries)) from exc
     return {"sent": result.sent, "failed": result.failed, "skipped": dict(result.skipped)}
+
+
+@shared_task(name="digests.tasks.train_reader_models")
+def train_reader_models(subscriber_ids: list[int] | None = None) -> int:
+    """Retrain these readers' models (after a signal), or every stale one."""
+    from digests.services import reader
+
+    return reader.reader_models_train(subscriber_ids=subscriber_ids, stale_only=False)
+
+
+@shared_task(name="digests.tasks.train_reader_models_nightly")
+def train_reader_models_nightly() -> int:
+    """Nightly: rebuild the vocabulary from the latest papers, then every reader's model."""
+    from digests.services import reader
+
+    reader.vocabulary_build()
+    return reader.reader_models_train()
+
+
+@shared_task(name="digests.tasks.send_update_alerts")
+def send_update_alerts() -> int:
+    """Hourly: e-mail "Updates on your papers" to readers who want them as they happen."""
+    from digests.services import updates
+
+    return updates.update_alerts_send()

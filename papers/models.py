@@ -2,6 +2,7 @@ import functools
 import re
 import unicodedata
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
@@ -334,3 +335,38 @@ class TrendSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.window} #{self.rank}"
+
+
+class LibraryItem(models.Model):
+    """A paper in a signed-in reader's library: saved on the site, or imported from a
+    reference manager. An imported entry Paperboy does not have keeps its title, so it
+    still teaches the reader's relevance model what they read."""
+
+    class Origin(models.TextChoices):
+        SAVED = "saved", "Saved on the site"
+        IMPORTED = "imported", "Imported"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="library_items"
+    )
+    paper = models.ForeignKey(
+        Paper, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    origin = models.CharField(max_length=8, choices=Origin, default=Origin.SAVED)
+    title = models.TextField(blank=True, help_text="As imported, for entries without a paper.")
+    arxiv_id = models.CharField("arXiv id", max_length=32, blank=True)
+    doi = models.CharField("DOI", max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "paper"],
+                condition=Q(paper__isnull=False),
+                name="libraryitem_user_paper_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title[:80] or f"paper {self.paper_id}"

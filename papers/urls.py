@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers import feeds, views
+from papers import feeds, library_views, views
 
 app_name = "papers"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("media/thumbnails/<str:name>", views.thumbnail, name="thumbnail"),
     path("topics/", views.topic_list, name="topics"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
+    path("library/", library_views.library_page, name="library"),
+    path("library/export.bib", library_views.library_export, name="library-export"),
+    path("library/save/<int:paper_id>/", library_views.library_save, name="library-save"),
+    path("library/remove/<int:paper_id>/", library_views.library_remove, name="library-remove"),
     path("feed/", feeds.trending_rss, name="feed"),
     path("feed/atom/", feeds.trending_atom, name="feed-atom"),
     path("topics/<slug:slug>/feed/", feeds.trending_rss, name="topic-feed"),

@@ -114,6 +114,13 @@ class PreferencesForm(forms.Form):
     email_format = forms.ChoiceField(
         choices=Subscriber.Format.choices, widget=forms.RadioSelect, label="Format"
     )
+    ranking = forms.ChoiceField(
+        choices=Subscriber.Ranking.choices,
+        widget=forms.RadioSelect,
+        label="Order of my digest",
+        required=False,  # a form without it keeps the current choice
+        help_text="Learned from what you save and mark More or Less like this.",
+    )
 
     def __init__(self, *args, subscriber: Subscriber, **kwargs):
         initial = {
@@ -128,6 +135,7 @@ class PreferencesForm(forms.Form):
             "delivery_hour": subscriber.delivery_hour,
             "timezone": subscriber.timezone,
             "email_format": subscriber.email_format,
+            "ranking": subscriber.ranking,
         }
         super().__init__(*args, initial=initial, **kwargs)
         self.subscriber = subscriber
@@ -163,6 +171,7 @@ class PreferencesForm(forms.Form):
             "delivery_hour": data["delivery_hour"],
             "timezone_name": data["timezone"],
             "email_format": data["email_format"],
+            "ranking": data.get("ranking") or None,
         }
 
 

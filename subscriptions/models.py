@@ -46,6 +46,12 @@ class Subscriber(models.Model):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
 
+    class Ranking(models.TextChoices):
+        # The weight of personal relevance against trending: digests.relevance.MODES.
+        TRENDING = "trending", "Trending first"
+        BALANCED = "balanced", "Balanced"
+        INTERESTS = "interests", "My interests first"
+
     class Format(models.TextChoices):
         HTML = "html", "HTML"
         TEXT = "text", "Plain text"
@@ -76,6 +82,9 @@ class Subscriber(models.Model):
     delivery_hour = models.PositiveSmallIntegerField(default=7, validators=[MaxValueValidator(23)])
     timezone = models.CharField(max_length=64, default="UTC")
     email_format = models.CharField(max_length=4, choices=Format, default=Format.HTML)
+    ranking = models.CharField(
+        "order of my digest", max_length=9, choices=Ranking, default=Ranking.BALANCED
+    )
 
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # Changes at each opt-in and is cleared by the confirmation, so a confirmation link

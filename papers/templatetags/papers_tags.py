@@ -5,6 +5,7 @@ import re
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -168,6 +169,13 @@ def card_links(paper) -> str:
             f'<li><a class="chip chip--code" href="{escape(repository.url)}" rel="noopener">'
             f"Code{stars}</a></li>"
         )
+    # Cards sit in fragment caches shared by every reader: Save is a plain link (no token,
+    # no per-reader state) to a page whose button POSTs.
+    save = reverse("papers:library-save", args=[paper.pk])
+    items.append(
+        f'<li><a class="chip chip--save" href="{save}">Save'
+        f'<span class="visually-hidden"> {escape(paper.title[:60])}</span></a></li>'
+    )
     for topic in list(paper.topics.all())[:3]:
         items.append(
             f'<li><a class="tag" href="{escape(topic.get_absolute_url())}">'
@@ -181,3 +189,31 @@ def first_topic_name(paper) -> str:
     """What a card without a thumbnail shows in its place: its first topic, or "Paper"."""
     topic = next(iter(paper.topics.all()), None)
     return topic.name if topic is not None else "Paper"
+
+
+@register.inclusion_tag("partials/save_button.html", takes_context=True)
+def save_button(context, paper):
+    """Save (or Remove) for signed-in readers; a sign-in link for visitors.
+
+    The saved ids are read once per request, so a page of cards costs one query.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    saved = False
+    if user is not None and user.is_authenticated:
+        if not hasattr(request, "_saved_paper_ids"):
+            from papers.models import LibraryItem
+
+            request._saved_paper_ids = set(
+                LibraryItem.objects.filter(user=user, paper__isnull=False).values_list(
+                    "paper_id", flat=True
+                )
+            )
+        saved = paper.pk in request._saved_paper_ids
+    return {
+        "paper": paper,
+        "saved": saved,
+        "signed_in": bool(user and user.is_authenticated),
+        "next": request.get_full_path() if request else "",
+        "csrf_token": context.get("csrf_token"),
+    }

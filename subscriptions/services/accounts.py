@@ -139,6 +139,17 @@ def account_export(*, user) -> dict:
             ],
         },
         "subscription": None,
+        "library": [
+            {
+                "title": item.title,
+                "origin": item.origin,
+                "arxiv_id": item.arxiv_id or (item.paper.arxiv_id if item.paper else ""),
+                "doi": item.doi,
+                "paper": item.paper.get_absolute_url() if item.paper else None,
+                "added_at": item.created_at,
+            }
+            for item in user.library_items.select_related("paper").order_by("pk")
+        ],
     }
     subscriber = Subscriber.objects.filter(user=user).first()
     primary = _primary_verified_email(user)

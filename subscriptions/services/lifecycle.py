@@ -293,6 +293,7 @@ def subscriber_update_preferences(
     delivery_hour: int,
     timezone_name: str,
     email_format: str,
+    ranking: str | None = None,
 ) -> Subscriber:
     """Save the preference centre's choices; the next digest uses them.
 
@@ -311,6 +312,8 @@ def subscriber_update_preferences(
     locked.delivery_hour = min(max(int(delivery_hour), 0), 23)
     locked.timezone = valid_timezone(timezone_name)
     locked.email_format = email_format
+    if ranking is not None:
+        locked.ranking = ranking
     if paused_until and locked.status == Subscriber.Status.CONFIRMED:
         locked.status = Subscriber.Status.PAUSED
     elif not paused_until and locked.status == Subscriber.Status.PAUSED:

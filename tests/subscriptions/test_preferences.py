@@ -35,6 +35,7 @@ def _choices(**overrides):
         "delivery_hour": "18",
         "timezone": "America/New_York",
         "email_format": "text",
+        "ranking": "interests",
     }
     data.update(overrides)
     return data
@@ -49,6 +50,7 @@ def test_a_new_subscriber_has_the_documented_defaults():
     assert subscriber.delivery_hour == 7
     assert subscriber.timezone == "UTC"
     assert subscriber.email_format == Subscriber.Format.HTML
+    assert subscriber.ranking == Subscriber.Ranking.BALANCED
 
 
 def test_the_signed_link_opens_the_preferences_without_login(client, path):
@@ -80,6 +82,7 @@ def test_it_saves_every_choice(client, path, subscriber):
     assert subscriber.delivery_hour == 18
     assert subscriber.timezone == "America/New_York"
     assert subscriber.email_format == Subscriber.Format.TEXT
+    assert subscriber.ranking == Subscriber.Ranking.INTERESTS
     assert subscriber.status == Subscriber.Status.CONFIRMED
     assert "Preferences saved" in client.get(path).content.decode()
 

@@ -1,0 +1,427 @@
+"""Personal relevance: a small linear model per reader over TF-IDF terms.
+
+The approach of arxiv-sanity-lite, made cheap enough to keep for every reader:
+
+* A paper is a sparse TF-IDF vector of its title and abstract: unigrams and bigrams,
+  sublinear term frequency (1 + ln tf), the inverse document frequency of a vocabulary
+  built from recent papers, L2-normalised, cut to its `PAPER_TERMS` heaviest terms.
+* A reader's model is a Rocchio classifier, linear in those vectors:
+
+      w = mean(saved, imported, More) + ½·mean(chosen topics) - ¾·mean(Less, muted)
+
+  cut to its `READER_TERMS` heaviest terms (by absolute weight). Relevance of a paper is
+  w · x, between -1 and 1. Positive examples also keep a few "anchors" (their title and
+  top terms) so a digest can say *why*: "Because you saved <title>".
+* The digest blends the two orders. With t = 1 - position / n (the trending order) and
+  r = relevance / max |relevance| over the candidates, a paper scores (1 - a)·t + a·r,
+  where a (alpha) is the reader's choice: trending first 0.25, balanced 0.5, interests first 0.8.
+  A reader with no signals has no model, and their order is exactly the trending order.
+
+Nothing here touches the database: `digests.services.reader` feeds it.
+"""
+
+import heapq
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+PAPER_TERMS = 40
+READER_TERMS = 300
+ANCHORS = 12
+ANCHOR_TERMS = 20
+# An anchor explains a paper when their vectors share at least this much (cosine).
+ANCHOR_MIN_SIMILARITY = 0.12
+
+SMALL_CORPUS = 1000
+
+MODES = {"trending": 0.25, "balanced": 0.5, "interests": 0.8}
+
+_WORD = re.compile(r"[a-z][a-z0-9]+(?:-[a-z0-9]+)*")
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "across",
+        "after",
+        "again",
+        "against",
+        "all",
+        "almost",
+        "also",
+        "although",
+        "always",
+        "among",
+        "an",
+        "and",
+        "another",
+        "any",
+        "are",
+        "around",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "due",
+        "during",
+        "each",
+        "either",
+        "else",
+        "enough",
+        "etc",
+        "even",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "here",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "least",
+        "less",
+        "like",
+        "made",
+        "make",
+        "many",
+        "may",
+        "more",
+        "most",
+        "much",
+        "must",
+        "new",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "often",
+        "on",
+        "once",
+        "one",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "paper",
+        "papers",
+        "per",
+        "propose",
+        "proposed",
+        "rather",
+        "same",
+        "see",
+        "several",
+        "should",
+        "show",
+        "shown",
+        "shows",
+        "since",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "thus",
+        "to",
+        "too",
+        "two",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "use",
+        "used",
+        "uses",
+        "using",
+        "very",
+        "via",
+        "was",
+        "we",
+        "well",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "approach",
+        "method",
+        "methods",
+        "results",
+        "result",
+        "based",
+        "model",
+        "models",
+        "task",
+        "tasks",
+        "work",
+        "study",
+        "novel",
+        "first",
+        "existing",
+        "present",
+        "presents",
+        "various",
+        "different",
+        "however",
+        "achieve",
+        "achieves",
+        "achieving",
+        "state",
+        "art",
+    ]
+)
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall((text or "").lower()) if len(w) > 2 and w not in STOP_WORDS]
+
+
+def terms(text: str) -> list[str]:
+    """Unigrams and adjacent bigrams ("sparse attention") of a title and abstract."""
+    tokens = words(text)
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Inverse document frequencies; a term it does not know counts as rare."""
+
+    idf: dict[str, float]
+    documents: int
+
+    def weight(self, term: str) -> float:
+        """The term's idf; 0 for a term seen in fewer than `min_df` papers (a typo, a
+        one-off bigram): such terms say nothing about what else a reader will like."""
+        return self.idf.get(term, 0.0) if self.idf else 1.0
+
+
+def vocabulary_build(texts: Iterable[str], *, min_df: int = 2, max_terms: int = 60000):
+    """The vocabulary of a corpus: terms in at least `min_df` documents, most frequent kept.
+
+    A small corpus (a first run's sample papers) keeps every term: there, a term seen once
+    is not noise but most of what there is.
+    """
+    df: Counter = Counter()
+    documents = 0
+    for text in texts:
+        documents += 1
+        df.update(set(terms(text)))
+    if documents < SMALL_CORPUS:
+        min_df = 1
+    common = [(t, n) for t, n in df.items() if n >= min_df]
+    common.sort(key=lambda item: (-item[1], item[0]))
+    idf = {t: math.log((1 + documents) / (1 + n)) + 1 for t, n in common[:max_terms]}
+    return Vocabulary(idf=idf, documents=documents)
+
+
+Vector = dict[str, float]
+
+
+def vectorise(text: str, vocabulary: Vocabulary, *, keep: int = PAPER_TERMS) -> Vector:
+    counts = Counter(terms(text))
+    raw = {t: (1 + math.log(n)) * vocabulary.weight(t) for t, n in counts.items()}
+    top = sorted(((t, v) for t, v in raw.items() if v > 0), key=lambda i: (-i[1], i[0]))[:keep]
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    return {t: v / norm for t, v in top}
+
+
+def dot(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training document: what kind of signal, a title for reasons, its vector."""
+
+    kind: str  # "saved", "imported", "more", "read", "topic", "less", "muted"
+    title: str
+    vector: Vector
+
+
+POSITIVE = {"saved", "imported", "more", "read"}
+NEGATIVE = {"less", "muted"}
+
+
+@dataclass
+class ReaderProfile:
+    weights: Vector = field(default_factory=dict)
+    anchors: list[dict] = field(default_factory=list)  # {"kind", "title", "terms"}
+    signals: int = 0
+
+    def is_cold(self) -> bool:
+        return not self.weights
+
+    def as_json(self) -> dict:
+        return {"weights": self.weights, "anchors": self.anchors, "signals": self.signals}
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> "ReaderProfile":
+        data = data or {}
+        return cls(
+            weights={str(k): float(v) for k, v in (data.get("weights") or {}).items()},
+            anchors=list(data.get("anchors") or []),
+            signals=int(data.get("signals") or 0),
+        )
+
+
+def _mean(vectors: Sequence[Vector]) -> Vector:
+    total: dict[str, float] = {}
+    for vector in vectors:
+        for t, v in vector.items():
+            total[t] = total.get(t, 0.0) + v
+    n = len(vectors) or 1
+    return {t: v / n for t, v in total.items()}
+
+
+def profile_train(examples: Sequence[Example], *, keep: int = READER_TERMS) -> ReaderProfile:
+    """A reader's linear model from their examples (see the module docstring)."""
+    positives = [e.vector for e in examples if e.kind in POSITIVE]
+    topics = [e.vector for e in examples if e.kind == "topic"]
+    negatives = [e.vector for e in examples if e.kind in NEGATIVE]
+    if not (positives or negatives):
+        # Chosen topics alone are already a filter; they do not reorder anything.
+        return ReaderProfile(signals=0)
+    weights: dict[str, float] = {}
+    for vector, factor in ((_mean(positives), 1.0), (_mean(topics), 0.5)):
+        for t, v in vector.items():
+            weights[t] = weights.get(t, 0.0) + factor * v
+    for t, v in _mean(negatives).items():
+        weights[t] = weights.get(t, 0.0) - 0.75 * v
+    top = heapq.nlargest(keep, weights.items(), key=lambda item: abs(item[1]))
+    norm = math.sqrt(sum(v * v for _, v in top)) or 1.0
+    newest = [e for e in reversed(examples) if e.kind in POSITIVE][:ANCHORS]
+    anchors = [  # newest first: the freshest reason wins
+        {
+            "kind": e.kind,
+            "title": e.title[:200],
+            "terms": dict(heapq.nlargest(ANCHOR_TERMS, e.vector.items(), key=lambda i: i[1])),
+        }
+        for e in newest
+    ]
+    return ReaderProfile(
+        weights={t: round(v / norm, 5) for t, v in top if v},
+        anchors=anchors,
+        signals=len(positives) + len(negatives),
+    )
+
+
+@dataclass(frozen=True)
+class Ranked:
+    paper_id: int
+    relevance: float  # w · x, in [-1, 1]; 0 for a cold reader
+    reason: str  # "" when trending alone placed it
+
+
+def rank(
+    candidates: Sequence[tuple[int, Vector]],
+    profile: ReaderProfile | None,
+    *,
+    mode: str = "balanced",
+) -> list[Ranked]:
+    """Candidates (in trending order) reordered for one reader, with personal reasons.
+
+    A cold reader gets exactly the trending order.
+    """
+    if profile is None or profile.is_cold():
+        return [Ranked(pk, 0.0, "") for pk, _ in candidates]
+    alpha = MODES.get(mode, MODES["balanced"])
+    relevance = [dot(profile.weights, vector) for _, vector in candidates]
+    top = max((abs(r) for r in relevance), default=0.0) or 1.0
+    n = len(candidates)
+    scored = []
+    for position, ((pk, vector), r) in enumerate(zip(candidates, relevance, strict=True)):
+        blended = (1 - alpha) * (1 - position / n) + alpha * (r / top)
+        scored.append((-blended, position, pk, r, vector))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [Ranked(pk, r, reason_for(vector, r, profile)) for _, _, pk, r, vector in scored]
+
+
+def reason_for(vector: Vector, relevance: float, profile: ReaderProfile) -> str:
+    """Why a paper suits this reader, in words; "" when it does not particularly."""
+    if relevance <= 0:
+        return ""
+    best, best_score = None, ANCHOR_MIN_SIMILARITY
+    for anchor in profile.anchors:
+        score = dot(anchor["terms"], vector)
+        if score > best_score:
+            best, best_score = anchor, score
+    if best is not None:
+        if best["kind"] == "more":
+            return "Like papers you marked More like this"
+        if best["kind"] == "read":
+            return "Like papers you read from your feed"
+        return f"Because you saved {best['title']}"
+    shared = sorted(
+        ((profile.weights[t] * v, t) for t, v in vector.items() if profile.weights.get(t, 0) > 0),
+        reverse=True,
+    )
+    names = []
+    for _, t in shared:
+        if not any(t in other or other in t for other in names):
+            names.append(t)
+        if len(names) == 3:
+            break
+    return f"Matches your interests: {', '.join(names)}" if names else ""

@@ -1,0 +1,90 @@
+"""The digest's feedback links: one signed token per reader and delivery.
+
+The token carries the reader (id and address, as every subscription token does) and the
+delivery; the paper is the link's last part, and it counts only if that delivery carried
+it. So one signature per reader serves every paper of their digest (signing is a real
+part of the per-reader cost at a million readers), and a token cannot be pointed at a
+paper the reader was never sent.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+
+from subscriptions.tokens import BadToken
+
+FEEDBACK = "digests.feedback"
+ACTIONS = ("more", "less", "mute")
+
+
+def feedback_token(*, subscriber_id: int, email: str, delivery_id: int) -> str:
+    return signing.dumps([subscriber_id, email, delivery_id], salt=FEEDBACK, compress=True)
+
+
+def feedback_base_url(*, subscriber_id: int, email: str, delivery_id: int) -> str:
+    """The reader's link prefix; a paper's link is `<base>/<paper id>/<action>/`."""
+    token = feedback_token(subscriber_id=subscriber_id, email=email, delivery_id=delivery_id)
+    path = reverse("digests:feedback", args=[token, 0, "more"]).rsplit("/0/more/", 1)[0]
+    return f"{settings.SITE_URL}{path}"
+
+
+def feedback_url(base: str, paper_id: int, action: str) -> str:
+    return f"{base}/{paper_id}/{action}/"
+
+
+def feedback_read(token: str, *, paper_id: int):
+    """(subscriber, delivery) for a valid token whose delivery carried `paper_id`;
+    BadToken otherwise (forged, another purpose, another reader, another paper)."""
+    from digests.models import Delivery
+
+    try:
+        payload = signing.loads(token, salt=FEEDBACK)
+        subscriber_id, email, delivery_id = int(payload[0]), str(payload[1]), int(payload[2])
+    except (signing.BadSignature, ValueError, TypeError, IndexError, KeyError):
+        raise BadToken() from None
+    delivery = (
+        Delivery.objects.select_related("subscriber")
+        .filter(pk=delivery_id, subscriber_id=subscriber_id)
+        .first()
+    )
+    if delivery is None or delivery.subscriber is None:
+        raise BadToken()
+    if delivery.subscriber.email != email.strip().lower():
+        raise BadToken()
+    if paper_id not in (delivery.paper_ids or []):
+        raise BadToken()
+    return delivery.subscriber, delivery
+
+
+READER_FEED = "digests.reader_feed"
+
+
+def reader_feed_token(feed) -> str:
+    return signing.dumps([feed.subscriber_id, feed.key], salt=READER_FEED, compress=True)
+
+
+def reader_feed_urls(feed) -> dict[str, str]:
+    token = reader_feed_token(feed)
+    return {
+        "atom": settings.SITE_URL + reverse("digests:reader-feed-atom", args=[token]),
+        "json": settings.SITE_URL + reverse("digests:reader-feed-json", args=[token]),
+    }
+
+
+def reader_feed_read(token: str):
+    """The ReaderFeed a token names, if its key is still the current one; BadToken if the
+    token is forged, for another purpose, or revoked by a newer key."""
+    from digests.models import ReaderFeed
+
+    try:
+        subscriber_id, key = signing.loads(token, salt=READER_FEED)
+        subscriber_id, key = int(subscriber_id), str(key)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise BadToken() from None
+    feed = (
+        ReaderFeed.objects.select_related("subscriber").filter(subscriber_id=subscriber_id).first()
+    )
+    if feed is None or not constant_time_compare(feed.key, key):
+        raise BadToken()
+    return feed
