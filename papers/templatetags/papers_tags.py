@@ -172,9 +172,10 @@ def card_links(paper) -> str:
     # Cards sit in fragment caches shared by every reader: Save is a plain link (no token,
     # no per-reader state) to a page whose button POSTs.
     save = reverse("papers:library-save", args=[paper.pk])
+    label = escape(maths.maths_text(paper.title)[:60])
     items.append(
         f'<li><a class="chip chip--save" href="{save}">Save'
-        f'<span class="visually-hidden"> {escape(paper.title[:60])}</span></a></li>'
+        f'<span class="visually-hidden"> {label}</span></a></li>'
     )
     for topic in list(paper.topics.all())[:3]:
         items.append(
