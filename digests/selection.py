@@ -217,6 +217,19 @@ def _keywords(values) -> tuple[str, ...]:
     return tuple(str(v).strip().lower() for v in (values or []) if str(v).strip())
 
 
+def reader_for(subscriber, *, topic_ids: frozenset[int], seen) -> Reader:
+    """The plain values `choose` needs from one subscriber."""
+    return Reader(
+        subscriber_id=subscriber.pk,
+        topic_ids=frozenset(topic_ids),
+        keywords_include=_keywords(subscriber.keywords_include),
+        keywords_exclude=_keywords(subscriber.keywords_exclude),
+        only_with_code=subscriber.only_with_code,
+        papers_per_email=subscriber.papers_per_email,
+        seen=frozenset(seen),
+    )
+
+
 def readers_of(*, edition, subscribers: Sequence, candidates: Sequence[Candidate]) -> dict:
     """{subscriber id: Reader} for a chunk of subscribers: two queries whatever its size."""
     ids = [s.pk for s in subscribers]
@@ -225,15 +238,7 @@ def readers_of(*, edition, subscribers: Sequence, candidates: Sequence[Candidate
         edition=edition, subscriber_ids=ids, paper_ids=[c.paper_id for c in candidates]
     )
     return {
-        s.pk: Reader(
-            subscriber_id=s.pk,
-            topic_ids=topics.get(s.pk, frozenset()),
-            keywords_include=_keywords(s.keywords_include),
-            keywords_exclude=_keywords(s.keywords_exclude),
-            only_with_code=s.only_with_code,
-            papers_per_email=s.papers_per_email,
-            seen=frozenset(seen.get(s.pk, ())),
-        )
+        s.pk: reader_for(s, topic_ids=topics.get(s.pk, frozenset()), seen=seen.get(s.pk, ()))
         for s in subscribers
     }
 
