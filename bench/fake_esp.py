@@ -1,12 +1,21 @@
-"""A fake Postmark API on loopback for the send benchmark: accepts /email, /email/batch and
-/email/bulk the way Postmark does (same response shapes) and counts what it received.
+"""A fake Postmark API on loopback for the send benchmark and the kill -9 checks: accepts
+/email, /email/batch and /email/bulk the way Postmark does (same response shapes) and
+counts what it received, per recipient (GET / answers {"received", "calls", "to"}).
 
-    python bench/fake_esp.py --port 8925     # or started by bench/send_digest.py
+    python bench/fake_esp.py --port 8925                 # or started by bench/send_digest.py
+    python bench/fake_esp.py --delay 0.3                 # 300 ms per call, like a slow ESP
+    python bench/fake_esp.py --refuse-bulk               # an account without the Bulk API
+
+A call counts as received when its body has arrived, before the delay: a sender killed
+while waiting for the answer has still handed those messages over, as with a real ESP.
 """
 
 import argparse
 import json
+import threading
+import time
 import uuid
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -16,6 +25,11 @@ class Handler(BaseHTTPRequestHandler):
     # client's delayed ACK (40 ms) and the benchmark would measure that instead.
     disable_nagle_algorithm = True
     received = 0
+    calls = 0
+    by_to: Counter = Counter()
+    lock = threading.Lock()
+    delay = 0.0
+    refuse_bulk = False
 
     def log_message(self, *args):  # one line per request would swamp the benchmark
         pass
@@ -29,7 +43,15 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        self._reply(200, {"received": Handler.received})
+        with Handler.lock:
+            body = {"received": Handler.received, "calls": Handler.calls, "to": Handler.by_to}
+            self._reply(200, body)
+
+    def _count(self, recipients: list[str]) -> None:
+        with Handler.lock:
+            Handler.calls += 1
+            Handler.received += len(recipients)
+            Handler.by_to.update(recipients)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
@@ -37,17 +59,25 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("X-Postmark-Server-Token") is None:
             self._reply(401, {"ErrorCode": 10, "Message": "No Account or Server API tokens."})
             return
+        if self.path == "/email/bulk" and Handler.refuse_bulk:
+            self._reply(422, {"ErrorCode": 605, "Message": "Bulk API not enabled (fake)."})
+            return
         ok = {"SubmittedAt": "2026-11-27T07:00:01.0Z", "ErrorCode": 0, "Message": "OK"}
         if self.path == "/email":
-            Handler.received += 1
+            self._count([payload["To"]])
+        elif self.path == "/email/batch":
+            self._count([m["To"] for m in payload])
+        elif self.path == "/email/bulk":
+            self._count([m["To"] for m in payload["Messages"]])
+        if Handler.delay:
+            time.sleep(Handler.delay)
+        if self.path == "/email":
             self._reply(200, {**ok, "To": payload["To"], "MessageID": str(uuid.uuid4())})
         elif self.path == "/email/batch":
-            Handler.received += len(payload)
             self._reply(
                 200, [{**ok, "To": m["To"], "MessageID": str(uuid.uuid4())} for m in payload]
             )
         elif self.path == "/email/bulk":
-            Handler.received += len(payload["Messages"])
             self._reply(
                 200,
                 {
@@ -62,11 +92,16 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, {"ErrorCode": 404, "Message": "Not found"})
 
 
-def serve(port: int) -> None:
+def serve(port: int, *, delay: float = 0.0, refuse_bulk: bool = False) -> None:
+    Handler.delay = delay
+    Handler.refuse_bulk = refuse_bulk
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8925)
-    serve(parser.parse_args().port)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds per call")
+    parser.add_argument("--refuse-bulk", action="store_true", help="answer /email/bulk with 422")
+    args = parser.parse_args()
+    serve(args.port, delay=args.delay, refuse_bulk=args.refuse_bulk)

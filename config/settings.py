@@ -272,8 +272,17 @@ DIGEST_CHUNK_SIZE = env_int("DIGEST_CHUNK_SIZE", 1000, minimum=1)
 DIGEST_CANDIDATES = env_int("DIGEST_CANDIDATES", 100, minimum=1)
 # Retries of a chunk on transient ESP errors (timeouts, 5xx, 429), with backoff and jitter.
 DIGEST_MAX_RETRIES = env_int("DIGEST_MAX_RETRIES", 5, minimum=0)
-# Batch sends (one API call per chunk) when the ESP merges per-recipient links itself.
+# Batch sends: with Postmark, its Bulk API (or /email/batch where the Bulk API is refused);
+# with another ESP, its batch API once DIGEST_MERGE_FIELD_FORMAT is set. See docs/digests.md.
 DIGEST_BATCH_SEND = env_bool("DIGEST_BATCH_SEND", True)
+# Readers one batch call carries at most; also what one claim covers (a kill -9 costs one).
+DIGEST_BATCH_SIZE = env_int("DIGEST_BATCH_SIZE", 500, minimum=1)
+# Postmark message stream of the digest: its broadcast stream, kept apart from the
+# transactional one that confirmations and login codes use.
+DIGEST_MESSAGE_STREAM = env_str("DIGEST_MESSAGE_STREAM", "broadcast")
+# Off: every claim is flushed to disk before its ESP call, so even a crash of the database
+# server cannot lead to a second copy. On: faster one-by-one sends (docs/digests.md).
+DIGEST_ASYNC_COMMIT = env_bool("DIGEST_ASYNC_COMMIT", False)
 # Merge-field syntax of an ESP other than Postmark's Bulk API, e.g. "%recipient.{name}%".
 DIGEST_MERGE_FIELD_FORMAT = env_str("DIGEST_MERGE_FIELD_FORMAT", "")
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 
-from digests import rendering, services
+from digests import rendering, sending, services
 from digests.models import Delivery, Edition, EditionPaper, Kind
 
 TEST_SENDS_PER_HOUR = 10
@@ -70,6 +70,19 @@ class EditionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        refused = sending.bulk_refused()
+        if refused:
+            self.message_user(
+                request,
+                f"Postmark refused the Bulk API ({refused['error']}) at {refused['at']}: "
+                f"digests go through /email/batch, {sending.POSTMARK_BATCH_LIMIT} readers a "
+                "call, and the Bulk API is tried again a day later. Ask Postmark support to "
+                "enable it for this account.",
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="Deliveries")
     def deliveries_link(self, obj):
         url = reverse("admin:digests_delivery_changelist") + f"?edition__id__exact={obj.pk}"
@@ -97,19 +110,19 @@ class EditionAdmin(admin.ModelAdmin):
             return self._send_test(request, day=day, kind=kind)
         edition, entries = services.edition_preview(day=day, kind=kind)
         rendered = rendering.render_digest(
-            edition, entries[:10], html=True, web_url=rendering.edition_web_url(edition)
+            edition, entries[:10], html=True, links=sending.placeholders()
         )
-        links = rendering.sample_links()
+        subject, text, html = sending.merged(rendered, sending.sample_links())
         context = {
             **self.admin_site.each_context(request),
             "title": f"Preview: {edition}",
             "edition": edition,
             "kind": kind,
             "kinds": Kind.choices,
-            "subject": rendered.subject,
-            "html": rendered.html.merge(links),
-            "text": rendered.text.merge(links),
-            "size_kb": round(rendered.size() / 1024, 1),
+            "subject": subject,
+            "html": html,
+            "text": text,
+            "size_kb": round(sending.html_size(rendered) / 1024, 1),
             "opts": self.model._meta,
         }
         return render(request, "admin/digests/edition/preview.html", context)

@@ -1,12 +1,10 @@
-"""Render each distinct digest once; merge per-recipient links in afterwards.
+"""Render each distinct digest once, from the papers chosen for it.
 
-The templates are rendered with sentinel values in place of the recipient's links. The
-result is split at the sentinels once, and each recipient's copy is a string join (about
-a hundred times cheaper than a template render plus CSS inlining). For an ESP that merges
-per-recipient data itself (batch sending) the sentinels become its merge fields instead.
+The recipient's own links (web copy, preferences, unsubscribe) are not known here: the
+caller passes the values to put in their place, usually digests.sending's placeholders,
+which sending.py later turns into each reader's links or the ESP's merge fields.
 """
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,9 +16,6 @@ from digests.models import Edition, EditionPaper
 from lib.emails import render_parts
 from papers.models import PaperRepository
 
-MERGE_FIELDS = ("unsubscribe_url", "manage_url")
-_SENTINEL = "PBMERGE_{}_PBMERGE"
-_SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
 ABSTRACT_CHARS = 320
 AUTHORS_SHOWN = 4
 
@@ -40,46 +35,14 @@ class PaperEntry:
     code: tuple  # ((url, "owner/name", stars, is_official), ...)
 
 
-class Template:
-    """A rendered part split at its merge fields: literal, field, literal, field, ..."""
-
-    def __init__(self, rendered: str):
-        self.parts = _SPLIT.split(rendered)
-
-    def merge(self, values: dict[str, str]) -> str:
-        parts = self.parts
-        out = [parts[0]]
-        for index in range(1, len(parts), 2):
-            out.append(values[parts[index]])
-            out.append(parts[index + 1])
-        return "".join(out)
-
-    def with_merge_fields(self, field_format: str, protect=None) -> str:
-        """The part for an ESP that merges itself: fields in its syntax, and literal text
-        protected so the ESP's template language reads nothing else as a field."""
-        protect = protect or (lambda text: text)
-        parts = self.parts
-        out = [protect(parts[0])]
-        for index in range(1, len(parts), 2):
-            out.append(field_format.format(name=parts[index]))
-            out.append(protect(parts[index + 1]))
-        return "".join(out)
-
-
 @dataclass(frozen=True)
 class Rendered:
+    """One distinct digest: subject, text part and (inlined) HTML part, with the link
+    values the caller passed in place of each reader's links."""
+
     subject: str
-    text: Template
-    html: Template | None
-
-    def size(self) -> int:
-        return len(self.html.merge(sample_links()).encode()) if self.html else 0
-
-
-def sample_links() -> dict[str, str]:
-    # Longest realistic values, for size checks and previews.
-    token = "x" * 90
-    return {name: f"{settings.SITE_URL}/{name}/{token}/" for name in MERGE_FIELDS}
+    text: str
+    html: str | None
 
 
 def _authors(names: list) -> str:
@@ -160,13 +123,13 @@ def subject_for(edition: Edition, top_title: str) -> str:
     return subject if len(subject) <= 150 else subject[:149].rstrip() + "…"
 
 
-def context_for(edition: Edition, entries: list[PaperEntry], *, web_url: str) -> dict:
+def context_for(edition: Edition, entries: list[PaperEntry], *, links: dict) -> dict:
     return {
         "edition": edition,
         "entries": entries,
-        "web_url": web_url,
         "archive_url": settings.SITE_URL + reverse("digests:archive"),
         "subject": subject_for(edition, entries[0].title if entries else ""),
+        **links,
     }
 
 
@@ -177,29 +140,34 @@ def edition_web_url(edition: Edition) -> str:
 
 
 def render_digest(
-    edition: Edition, entries: list[PaperEntry], *, html: bool, web_url: str | None = None
+    edition: Edition, entries: list[PaperEntry], *, html: bool, links: dict
 ) -> Rendered:
-    """Render one distinct digest with merge fields in place of the recipient's links."""
-    context = context_for(edition, entries, web_url=web_url or edition_web_url(edition))
-    context.update({name: _SENTINEL.format(name) for name in MERGE_FIELDS})
+    """Render one distinct digest; `links` fills web_url, manage_url and unsubscribe_url."""
+    context = context_for(edition, entries, links=links)
     _, text, html_body = render_parts("digest", context)
-    return Rendered(
-        subject=context["subject"],
-        text=Template(text),
-        html=Template(html_body) if html else None,
-    )
+    return Rendered(subject=context["subject"], text=text, html=html_body if html else None)
 
 
 @lru_cache(maxsize=256)
-def _cached(edition_id: int, version: str, paper_ids: tuple, html: bool) -> Rendered:
+def _cached(edition_id: int, version: str, paper_ids: tuple, html: bool, links: tuple) -> Rendered:
     edition = Edition.objects.get(pk=edition_id)
     entries = edition_entries(edition)
-    return render_digest(edition, [entries[pk] for pk in paper_ids if pk in entries], html=html)
+    return render_digest(
+        edition, [entries[pk] for pk in paper_ids if pk in entries], html=html, links=dict(links)
+    )
 
 
-def rendered_for(edition: Edition, paper_ids: tuple, *, html: bool) -> Rendered:
+def rendered_for(edition: Edition, paper_ids: tuple, *, html: bool, links: dict) -> Rendered:
     """The digest for this list of papers, rendered at most once per worker process."""
-    return _cached(edition.pk, edition.created_at.isoformat(), tuple(paper_ids), html)
+    return _cached(
+        edition.pk, edition.created_at.isoformat(), tuple(paper_ids), html, tuple(links.items())
+    )
+
+
+def entries_in_order(edition: Edition, paper_ids: list[int]) -> list[PaperEntry]:
+    """One reader's papers, in the order they were sent (the web copy of their digest)."""
+    entries = edition_entries(edition)
+    return [entries[pk] for pk in paper_ids if pk in entries]
 
 
 def clear_caches() -> None:

@@ -6,13 +6,15 @@ history), so the number of queries never grows with the number of recipients.
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from digests.models import Delivery, EditionPaper, Kind
+from papers.models import Paper
 from subscriptions.models import Subscriber
 
 
@@ -24,16 +26,9 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def active_subscribers(*, on: dt.date) -> QuerySet:
-    """Confirmed subscribers whose pause (if any) is over on date `on`."""
-    return Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED).filter(
-        Q(paused_until__isnull=True) | Q(paused_until__lt=on)
-    )
-
-
 def due_on_date(*, day: dt.date, kind: str) -> QuerySet:
     """Everyone who gets the `kind` digest of `day`, whatever their delivery hour."""
-    subscribers = active_subscribers(on=day).filter(frequency=kind)
+    subscribers = Subscriber.objects.receiving(on=day).filter(frequency=kind)
     if kind == Kind.WEEKLY:
         subscribers = subscribers.filter(weekday=day.weekday())
     return subscribers
@@ -44,10 +39,14 @@ def due_now(*, now: dt.datetime) -> dict[tuple[dt.date, str], QuerySet]:
 
     Keyed by (local date, kind): a reader in Tokyo and one in Lima are due in the same hour
     but on different dates, so they get different editions. One query finds the time zones
-    in use; the returned QuerySets are lazy.
+    in use; the returned QuerySets are lazy. Who receives mail on a date is decided by
+    `Subscriber.objects.receiving(on=<local date>)` alone, so a paused reader east of UTC
+    is due on the first local day after the pause, before the nightly status flip.
     """
     zones = (
-        Subscriber.objects.filter(status=Subscriber.Status.CONFIRMED)
+        Subscriber.objects.filter(
+            status__in=[Subscriber.Status.CONFIRMED, Subscriber.Status.PAUSED]
+        )
         .values_list("timezone", flat=True)
         .distinct()
     )
@@ -63,49 +62,122 @@ def due_now(*, now: dt.datetime) -> dict[tuple[dt.date, str], QuerySet]:
             by_date[key] = by_date[key] | match if key in by_date else match
     due = {}
     for (day, kind), match in sorted(by_date.items()):
-        due[(day, kind)] = active_subscribers(on=day).filter(frequency=kind).filter(match)
+        due[(day, kind)] = Subscriber.objects.receiving(on=day).filter(frequency=kind).filter(match)
     return due
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """An edition paper, reduced to what the preference filters need."""
+    """An edition paper, reduced to what choosing needs."""
 
     paper_id: int
     topic_ids: frozenset[int]
     text: str  # lower-cased title and abstract, for keyword matching
     has_code: bool
+    reason: str = ""  # why the edition holds it ("+50 stars in 24 h")
 
 
-@dataclass
+@dataclass(frozen=True)
+class Reader:
+    """A subscriber, reduced to what choosing needs: plain values, no queries."""
+
+    subscriber_id: int
+    topic_ids: frozenset[int]  # empty = all topics
+    keywords_include: tuple[str, ...]
+    keywords_exclude: tuple[str, ...]
+    only_with_code: bool
+    papers_per_email: int
+    seen: frozenset[int]  # papers an earlier edition already sent them
+
+
+@dataclass(frozen=True)
+class ChosenPaper:
+    paper_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Choice:
-    paper_ids: list[int] = field(default_factory=list)
+    """The papers one reader gets, in order, each with why; or why they get nothing."""
+
+    papers: tuple[ChosenPaper, ...] = ()
     skip_reason: str = ""
+
+    @property
+    def paper_ids(self) -> list[int]:
+        return [p.paper_id for p in self.papers]
+
+
+def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
+    """The one pure rule for what a reader gets, used by the real send and the dry run.
+
+    Candidates in, ordered choice with per-paper reasons out: the edition's papers in
+    their order, filtered by the reader's preferences, never sent to them before, cut to
+    their chosen count. An empty choice carries the reason recorded in the history. No
+    database access: a per-reader ranking can replace this function without touching I/O.
+    """
+    # Locals, not attributes, in the loop: this runs for every candidate of every reader.
+    topics, only_code = reader.topic_ids, reader.only_with_code
+    include, exclude, seen = reader.keywords_include, reader.keywords_exclude, reader.seen
+    matched = False
+    fresh = []
+    for paper in candidates:
+        if topics and not (paper.topic_ids & topics):
+            continue
+        if only_code and not paper.has_code:
+            continue
+        if include and not any(w in paper.text for w in include):
+            continue
+        if exclude and any(w in paper.text for w in exclude):
+            continue
+        matched = True
+        if paper.paper_id not in seen:
+            fresh.append(paper)
+            if len(fresh) == reader.papers_per_email:
+                break
+    if not matched:
+        return Choice(skip_reason=Delivery.SkipReason.NO_MATCH)
+    if not fresh:
+        return Choice(skip_reason=Delivery.SkipReason.ALL_SEEN)
+    return Choice(papers=tuple(ChosenPaper(p.paper_id, p.reason) for p in fresh))
+
+
+def candidates_of(rows: Sequence[tuple]) -> list[Candidate]:
+    """Candidates for [(paper, reason), ...] in order, with their topics: one query."""
+    topics = defaultdict(set)
+    through = Paper.topics.through
+    for paper_id, topic_id in through.objects.filter(
+        paper_id__in=[paper.pk for paper, _ in rows]
+    ).values_list("paper_id", "topic_id"):
+        topics[paper_id].add(topic_id)
+    return [
+        Candidate(
+            paper_id=paper.pk,
+            topic_ids=frozenset(topics[paper.pk]),
+            text=f"{paper.title}\n{paper.abstract}".lower(),
+            has_code=paper.has_code,
+            reason=reason or "",
+        )
+        for paper, reason in rows
+    ]
 
 
 def edition_candidates(edition) -> list[Candidate]:
-    """The edition's papers in order, with their topics: two queries."""
-    entries = list(
+    """The saved edition's papers in order, with their topics: two queries."""
+    entries = (
         EditionPaper.objects.filter(edition=edition)
         .select_related("paper")
-        .only("paper__id", "paper__title", "paper__abstract", "paper__has_code", "position")
+        .only(
+            "paper__id",
+            "paper__title",
+            "paper__abstract",
+            "paper__has_code",
+            "position",
+            "reason",
+        )
         .order_by("position")
     )
-    topics = defaultdict(set)
-    through = entries[0].paper.topics.through if entries else None
-    if through is not None:
-        rows = through.objects.filter(paper_id__in=[e.paper_id for e in entries])
-        for paper_id, topic_id in rows.values_list("paper_id", "topic_id"):
-            topics[paper_id].add(topic_id)
-    return [
-        Candidate(
-            paper_id=e.paper_id,
-            topic_ids=frozenset(topics[e.paper_id]),
-            text=f"{e.paper.title}\n{e.paper.abstract}".lower(),
-            has_code=e.paper.has_code,
-        )
-        for e in entries
-    ]
+    return candidates_of([(e.paper, e.reason) for e in entries])
 
 
 def topics_of(subscriber_ids: list[int]) -> dict[int, frozenset[int]]:
@@ -126,7 +198,9 @@ def already_sent(*, edition, subscriber_ids: list[int], paper_ids: list[int]) ->
     """
     if not paper_ids or not subscriber_ids:
         return {}
-    earlier = EditionPaper.objects.filter(paper_id__in=paper_ids).exclude(edition=edition)
+    earlier = EditionPaper.objects.filter(paper_id__in=paper_ids)
+    if edition is not None and edition.pk:
+        earlier = earlier.exclude(edition=edition)
     rows = Delivery.objects.filter(
         subscriber_id__in=subscriber_ids,
         status__in=[Delivery.Status.SENT, Delivery.Status.SENDING],
@@ -139,34 +213,40 @@ def already_sent(*, edition, subscriber_ids: list[int], paper_ids: list[int]) ->
     return seen
 
 
-def _keywords(values) -> list[str]:
-    return [str(v).strip().lower() for v in (values or []) if str(v).strip()]
+def _keywords(values) -> tuple[str, ...]:
+    return tuple(str(v).strip().lower() for v in (values or []) if str(v).strip())
 
 
-def choose_papers(
-    subscriber, *, candidates: list[Candidate], topic_ids: frozenset[int], seen: set
-) -> Choice:
-    """The subscriber's papers: the edition's, filtered by preferences, never sent before,
-    cut to their chosen count. An empty choice carries the reason for the history."""
-    include = _keywords(subscriber.keywords_include)
-    exclude = _keywords(subscriber.keywords_exclude)
-    matching = []
-    for paper in candidates:
-        if topic_ids and not (paper.topic_ids & topic_ids):
-            continue
-        if subscriber.only_with_code and not paper.has_code:
-            continue
-        if include and not any(word in paper.text for word in include):
-            continue
-        if exclude and any(word in paper.text for word in exclude):
-            continue
-        matching.append(paper.paper_id)
-    if not matching:
-        return Choice(skip_reason=Delivery.SkipReason.NO_MATCH)
-    fresh = [pk for pk in matching if pk not in seen]
-    if not fresh:
-        return Choice(skip_reason=Delivery.SkipReason.ALL_SEEN)
-    return Choice(paper_ids=fresh[: subscriber.papers_per_email])
+def reader_for(subscriber, *, topic_ids: frozenset[int], seen) -> Reader:
+    """The plain values `choose` needs from one subscriber."""
+    return Reader(
+        subscriber_id=subscriber.pk,
+        topic_ids=frozenset(topic_ids),
+        keywords_include=_keywords(subscriber.keywords_include),
+        keywords_exclude=_keywords(subscriber.keywords_exclude),
+        only_with_code=subscriber.only_with_code,
+        papers_per_email=subscriber.papers_per_email,
+        seen=frozenset(seen),
+    )
+
+
+def readers_of(*, edition, subscribers: Sequence, candidates: Sequence[Candidate]) -> dict:
+    """{subscriber id: Reader} for a chunk of subscribers: two queries whatever its size."""
+    ids = [s.pk for s in subscribers]
+    topics = topics_of(ids)
+    seen = already_sent(
+        edition=edition, subscriber_ids=ids, paper_ids=[c.paper_id for c in candidates]
+    )
+    return {
+        s.pk: reader_for(s, topic_ids=topics.get(s.pk, frozenset()), seen=seen.get(s.pk, ()))
+        for s in subscribers
+    }
+
+
+def choices_for(*, edition, subscribers: Sequence, candidates: Sequence[Candidate]) -> dict:
+    """{subscriber id: Choice} for a chunk: what the send and the dry run both call."""
+    readers = readers_of(edition=edition, subscribers=subscribers, candidates=candidates)
+    return {pk: choose(reader=reader, candidates=candidates) for pk, reader in readers.items()}
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:

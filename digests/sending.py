@@ -1,31 +1,103 @@
-"""Talking to the ESP: batch or one-by-one, and which errors are worth a retry.
+"""Talking to the ESP, and every reader's own links (merge fields) in their digest.
 
-Batch sending needs the ESP to merge each recipient's links into a body defined once.
-Anymail's Postmark backend does that on Postmark's Bulk API (USE_BULK_API), with
-Mustachio fields; any other ESP can opt in with DIGEST_MERGE_FIELD_FORMAT (its merge-field
-syntax, e.g. "%recipient.{name}%" for Mailgun). Otherwise each recipient gets one API
-call with the links merged in here, from the same once-rendered body.
+A digest is rendered once per distinct choice of papers, with placeholders where each
+reader's links go (`placeholders()`). This module is the only one that knows them: it
+merges each reader's links in itself (one call per reader, or Postmark's /email/batch) or
+turns the placeholders into the ESP's merge fields (Postmark's Bulk API, or any ESP given
+DIGEST_MERGE_FIELD_FORMAT, e.g. "%recipient.{name}%" for Mailgun).
+
+Modes, chosen by `send_mode(connection)`:
+- "bulk": one call carries up to DIGEST_BATCH_SIZE readers and the ESP merges the links.
+  The default with Postmark (its Bulk API), and any ESP with DIGEST_MERGE_FIELD_FORMAT.
+- "batch": Postmark's /email/batch, up to 500 readers a call, bodies merged here. Used
+  once Postmark has refused the Bulk API (it is enabled per account on request): the
+  refusal is remembered for a day, logged and shown in the admin.
+- "each": one call per reader, bodies merged here (any other backend, or batching off).
 """
 
 import logging
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import requests
 from anymail.backends.base import AnymailBaseBackend
-from anymail.exceptions import (
-    AnymailAPIError,
-    AnymailError,
-    AnymailRecipientsRefused,
-)
-from anymail.message import AnymailMessage
+from anymail.backends.postmark import EmailBackend as PostmarkBackend
+from anymail.backends.postmark import PostmarkPayload
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import get_connection
+from django.utils import timezone
 
 from digests.rendering import Rendered
+from digests.tokens import web_url
+from lib.emails import message_from_parts
+from subscriptions.tokens import list_unsubscribe_headers, manage_url, unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
-# Anymail statuses meaning the ESP will never deliver this copy.
-REFUSED = {"rejected", "invalid", "failed"}
+# --- Merge fields -----------------------------------------------------------------------
+
+MERGE_FIELDS = ("web_url", "manage_url", "unsubscribe_url")
+_SENTINEL = "PBMERGE_{}_PBMERGE"
+_SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
+
+
+def placeholders() -> dict[str, str]:
+    """What the digest is rendered with in place of each reader's links."""
+    return {name: _SENTINEL.format(name) for name in MERGE_FIELDS}
+
+
+def sample_links() -> dict[str, str]:
+    # Longest realistic values, for size checks and previews.
+    token = "x" * 90
+    return {name: f"{settings.SITE_URL}/{name}/{token}/" for name in MERGE_FIELDS}
+
+
+class Template:
+    """A rendered part split at its merge fields: literal, field, literal, field, ...
+
+    Each reader's copy is then a string join, about a hundred times cheaper than a
+    template render plus CSS inlining."""
+
+    def __init__(self, rendered: str):
+        self.parts = _SPLIT.split(rendered)
+
+    def merge(self, values: dict[str, str]) -> str:
+        parts = self.parts
+        out = [parts[0]]
+        for index in range(1, len(parts), 2):
+            out.append(values[parts[index]])
+            out.append(parts[index + 1])
+        return "".join(out)
+
+    def with_merge_fields(self, field_format: str, protect=None) -> str:
+        """The part for an ESP that merges itself: fields in its syntax, and literal text
+        protected so the ESP's template language reads nothing else as a field."""
+        protect = protect or (lambda text: text)
+        parts = self.parts
+        out = [protect(parts[0])]
+        for index in range(1, len(parts), 2):
+            out.append(field_format.format(name=parts[index]))
+            out.append(protect(parts[index + 1]))
+        return "".join(out)
+
+
+@lru_cache(maxsize=512)
+def template(text: str) -> Template:
+    return Template(text)
+
+
+def merged(rendered: Rendered, links: dict) -> tuple[str, str, str | None]:
+    """(subject, text, html) of one reader's copy."""
+    html = template(rendered.html).merge(links) if rendered.html is not None else None
+    return rendered.subject, template(rendered.text).merge(links), html
+
+
+def html_size(rendered: Rendered) -> int:
+    """Bytes of the HTML part with the longest realistic links (Gmail clips at 102 kB)."""
+    return len(merged(rendered, sample_links())[2].encode()) if rendered.html else 0
 
 
 @dataclass(frozen=True)
@@ -33,8 +105,29 @@ class Recipient:
     delivery_id: int
     subscriber_id: int
     email: str
-    links: dict  # merge field name -> this recipient's URL
+    links: dict  # merge field name -> this reader's URL
     list_headers: dict  # List-Unsubscribe and List-Unsubscribe-Post, from subscriptions
+
+
+def recipient_for(delivery_id: int, subscriber) -> Recipient:
+    """One reader's links: their own web copy, preferences and one-click unsubscribe."""
+    headers = list_unsubscribe_headers(subscriber)
+    # The header's first entry is the https unsubscribe URL: reuse it rather than sign the
+    # same token twice (signing is a tenth of the per-reader cost).
+    first = headers["List-Unsubscribe"].split(",", 1)[0].strip()
+    unsubscribe = first[1:-1] if first.startswith("<") else unsubscribe_url(subscriber)
+    links = {
+        "web_url": web_url(delivery_id),
+        "manage_url": manage_url(subscriber),
+        "unsubscribe_url": unsubscribe,
+    }
+    return Recipient(delivery_id, subscriber.pk, subscriber.email, links, headers)
+
+
+# --- Outcomes and errors ----------------------------------------------------------------
+
+# Anymail statuses meaning the ESP will never deliver this copy.
+REFUSED = {"rejected", "invalid", "failed"}
 
 
 @dataclass(frozen=True)
@@ -56,46 +149,8 @@ def is_transient(exc: Exception) -> bool:
     return False
 
 
-def _mustache_protect(text: str) -> str:
-    # Paper titles and abstracts may hold LaTeX such as "{{x}}"; a zero-width space keeps
-    # Mustachio from reading it as a field while readers see the same characters.
-    return text.replace("{{", "{\u200b{").replace("}}", "}\u200b}")
-
-
-def merge_format(connection) -> tuple[str, object] | None:
-    """(merge field format, literal-text protector) if `connection` can batch, else None."""
-    if not getattr(settings, "DIGEST_BATCH_SEND", True):
-        return None
-    if not isinstance(connection, AnymailBaseBackend):
-        return None
-    custom = getattr(settings, "DIGEST_MERGE_FIELD_FORMAT", "")
-    if custom:
-        return custom, None
-    if connection.esp_name == "Postmark" and getattr(connection, "use_bulk_api", False):
-        return "{{{{{name}}}}}", _mustache_protect
-    return None
-
-
-def list_id(kind: str) -> str:
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    return f"{settings.SITE_NAME} {kind} digest <{kind}.digest.{host}>"
-
-
-def _message(*, subject, text, html, to, headers, metadata, tags) -> AnymailMessage:
-    message = AnymailMessage(
-        subject=subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=to,
-        headers=headers,
-        tags=tags,
-        metadata=metadata,
-    )
-    if html is not None:
-        message.attach_alternative(html, "text/html")
-    message.track_opens = True
-    message.track_clicks = True
-    return message
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _outcome_from_status(message, email: str) -> Outcome:
@@ -110,31 +165,175 @@ def _outcome_from_status(message, email: str) -> Outcome:
     return Outcome(sent=True, message_id=str(recipient.message_id or ""))
 
 
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:2000]
+# --- Connection and mode ----------------------------------------------------------------
+
+POSTMARK_BATCH_LIMIT = 500  # Postmark's /email/batch takes at most 500 messages a call
+_BULK_REFUSED_KEY = "digests:postmark-bulk-refused"
+_BULK_REFUSED_FOR = 24 * 3600  # try the Bulk API again after a day: support may enable it
 
 
-def send_batch(
-    *,
-    connection,
-    rendered: Rendered,
-    recipients: list[Recipient],
-    field_format: str,
-    protect,
-    kind: str,
-    edition_id: int,
+class _LocallyMergedPayload(PostmarkPayload):
+    """Postmark's /email/batch with each reader's body merged here, for accounts where
+    the Bulk API is not enabled."""
+
+    def get_api_endpoint(self):
+        return "email/batch"
+
+    def data_for_recipient(self, to):
+        data = super().data_for_recipient(to)
+        text, html = self.message.local_bodies[to.addr_spec]
+        data["TextBody"] = text
+        if html is not None:
+            data["HtmlBody"] = html
+        return data
+
+
+class PostmarkBatchBackend(PostmarkBackend):
+    """Anymail's Postmark backend, sending through /email/batch with local merging."""
+
+    def __init__(self, **kwargs):
+        kwargs["use_bulk_api"] = False
+        super().__init__(**kwargs)
+
+    def build_message_payload(self, message, defaults):
+        return _LocallyMergedPayload(message, defaults, self)
+
+
+def bulk_refused() -> dict | None:
+    """{"at": ..., "error": ...} if Postmark refused the Bulk API in the last day."""
+    return cache.get(_BULK_REFUSED_KEY)
+
+
+def _remember_bulk_refused(error: str) -> None:
+    logger.warning(
+        "Postmark refused the Bulk API (%s); digests go through /email/batch, %d readers "
+        "a call, for the next 24 hours. Ask Postmark support to enable the Bulk API.",
+        error,
+        POSTMARK_BATCH_LIMIT,
+    )
+    cache.set(
+        _BULK_REFUSED_KEY,
+        {"at": timezone.now().isoformat(), "error": error[:500]},
+        _BULK_REFUSED_FOR,
+    )
+
+
+def _is_postmark(connection) -> bool:
+    return isinstance(connection, AnymailBaseBackend) and connection.esp_name == "Postmark"
+
+
+def digest_connection():
+    """The connection digests go through: with Postmark and batching on (the default),
+    its Bulk API, or /email/batch once the Bulk API was refused."""
+    connection = get_connection()
+    if not settings.DIGEST_BATCH_SEND or not _is_postmark(connection):
+        return connection
+    if isinstance(connection, PostmarkBatchBackend):
+        return connection
+    if bulk_refused():
+        return PostmarkBatchBackend()
+    return get_connection(settings.EMAIL_BACKEND, use_bulk_api=True)
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str  # "bulk", "batch" or "each"
+    per_call: int  # readers one ESP call carries, at most
+    field_format: str = ""
+    protect: object = None
+
+
+def _mustache_protect(text: str) -> str:
+    # Paper titles and abstracts may hold LaTeX such as "{{x}}"; a zero-width space keeps
+    # Mustachio from reading it as a field while readers see the same characters.
+    return text.replace("{{", "{\u200b{").replace("}}", "}\u200b}")
+
+
+def send_mode(connection) -> Mode:
+    """How `connection` sends digests, and so how many readers one claim covers."""
+    size = settings.DIGEST_BATCH_SIZE
+    if not settings.DIGEST_BATCH_SEND or not isinstance(connection, AnymailBaseBackend):
+        return Mode("each", 1)
+    if isinstance(connection, PostmarkBatchBackend):
+        return Mode("batch", min(size, POSTMARK_BATCH_LIMIT))
+    if settings.DIGEST_MERGE_FIELD_FORMAT:
+        return Mode("bulk", size, settings.DIGEST_MERGE_FIELD_FORMAT)
+    if _is_postmark(connection) and connection.use_bulk_api:
+        return Mode("bulk", size, "{{{{{name}}}}}", _mustache_protect)
+    return Mode("each", 1)
+
+
+# --- Sending ----------------------------------------------------------------------------
+
+
+def list_id(kind: str) -> str:
+    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return f"{settings.SITE_NAME} {kind} digest <{kind}.digest.{host}>"
+
+
+def _esp_extra(connection) -> dict | None:
+    # Newsletters go through Postmark's broadcast stream; confirmations and login codes
+    # keep the default (transactional) one, since they are built without this.
+    stream = settings.DIGEST_MESSAGE_STREAM
+    return {"MessageStream": stream} if stream and _is_postmark(connection) else None
+
+
+def send_call(
+    *, connection, mode: Mode, rendered: Rendered, recipients: list, kind: str, edition_id: int
 ) -> dict[int, Outcome]:
-    """One API call for all `recipients` of one distinct digest."""
-    html = rendered.html.with_merge_fields(field_format, protect) if rendered.html else None
-    message = _message(
-        subject=(protect or (lambda s: s))(rendered.subject),
-        text=rendered.text.with_merge_fields(field_format, protect),
-        html=html,
+    """One ESP call carrying `recipients` (one reader in "each" mode). Returns an outcome
+    per delivery id; raises TransientSendError if the ESP may take the call later."""
+    try:
+        if mode.name == "bulk":
+            return _send_merged_by_esp(connection, mode, rendered, recipients, kind, edition_id)
+        return _send_merged_here(connection, rendered, recipients, kind, edition_id)
+    except _BulkRefused as refused:
+        _remember_bulk_refused(refused.error)
+        batch = PostmarkBatchBackend()
+        outcomes = {}
+        for start in range(0, len(recipients), POSTMARK_BATCH_LIMIT):
+            part = recipients[start : start + POSTMARK_BATCH_LIMIT]
+            outcomes.update(_send_merged_here(batch, rendered, part, kind, edition_id))
+        return outcomes
+
+
+class _BulkRefused(Exception):
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
+def _call(message, recipients, *, bulk: bool) -> dict[int, Outcome]:
+    try:
+        message.send()
+    except AnymailRecipientsRefused as exc:
+        return {r.delivery_id: Outcome(sent=False, error=_describe(exc)) for r in recipients}
+    except (AnymailError, requests.RequestException) as exc:
+        if is_transient(exc):
+            raise TransientSendError(_describe(exc)) from exc
+        status = getattr(exc, "status_code", None)
+        if bulk and status is not None and status != 401 and 400 <= status < 500:
+            # A whole bulk call refused (Bulk API not enabled on this account, or the
+            # endpoint unknown): try the same readers through /email/batch.
+            raise _BulkRefused(_describe(exc)) from exc
+        return {r.delivery_id: Outcome(sent=False, error=_describe(exc)) for r in recipients}
+    return {r.delivery_id: _outcome_from_status(message, r.email) for r in recipients}
+
+
+def _send_merged_by_esp(connection, mode, rendered, recipients, kind, edition_id):
+    protect = mode.protect or (lambda text: text)
+    html = rendered.html
+    message = message_from_parts(
+        subject=protect(rendered.subject),
+        text=template(rendered.text).with_merge_fields(mode.field_format, mode.protect),
+        html=template(html).with_merge_fields(mode.field_format, mode.protect) if html else None,
         to=[r.email for r in recipients],
         headers={"List-Id": list_id(kind), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         metadata={"edition_id": str(edition_id)},
         tags=[f"digest-{kind}"],
+        esp_extra=_esp_extra(connection),
     )
+    message.track_opens = message.track_clicks = True
     message.connection = connection
     message.merge_data = {r.email: r.links for r in recipients}
     message.merge_headers = {
@@ -146,48 +345,39 @@ def send_batch(
         r.email: {"subscriber_id": str(r.subscriber_id), "delivery_id": str(r.delivery_id)}
         for r in recipients
     }
-    try:
-        message.send()
-    except AnymailRecipientsRefused as exc:
-        return {r.delivery_id: Outcome(sent=False, error=_describe(exc)) for r in recipients}
-    except (AnymailError, requests.RequestException) as exc:
-        if is_transient(exc):
-            raise TransientSendError(_describe(exc)) from exc
-        return {r.delivery_id: Outcome(sent=False, error=_describe(exc)) for r in recipients}
-    return {r.delivery_id: _outcome_from_status(message, r.email) for r in recipients}
+    bulk = _is_postmark(connection) and getattr(connection, "use_bulk_api", False)
+    return _call(message, recipients, bulk=bulk)
 
 
-def send_each(
-    *,
-    connection,
-    rendered: Rendered,
-    recipients: list[Recipient],
-    kind: str,
-    edition_id: int,
-    outcomes: dict[int, Outcome],
-) -> None:
-    """One API call per recipient, links merged here. Fills `outcomes` as it goes, so a
-    transient error part-way keeps what was already sent."""
-    for r in recipients:
-        message = _message(
-            subject=rendered.subject,
-            text=rendered.text.merge(r.links),
-            html=rendered.html.merge(r.links) if rendered.html else None,
-            to=[r.email],
-            headers={**r.list_headers, "List-Id": list_id(kind)},
-            metadata={
-                "edition_id": str(edition_id),
-                "subscriber_id": str(r.subscriber_id),
-                "delivery_id": str(r.delivery_id),
-            },
-            tags=[f"digest-{kind}"],
-        )
-        message.connection = connection
-        try:
-            message.send()
-        except (AnymailError, requests.RequestException) as exc:
-            if is_transient(exc):
-                raise TransientSendError(_describe(exc)) from exc
-            outcomes[r.delivery_id] = Outcome(sent=False, error=_describe(exc))
-            continue
-        outcomes[r.delivery_id] = _outcome_from_status(message, r.email)
+def _send_merged_here(connection, rendered, recipients, kind, edition_id):
+    """Bodies merged here: one reader per call, or Postmark's /email/batch."""
+    first = recipients[0]
+    subject, text, html = merged(rendered, first.links)
+    metadata = {"edition_id": str(edition_id)}
+    if len(recipients) == 1:
+        metadata |= {
+            "subscriber_id": str(first.subscriber_id),
+            "delivery_id": str(first.delivery_id),
+        }
+    message = message_from_parts(
+        subject=subject,
+        text=text,
+        html=html,
+        to=[r.email for r in recipients],
+        headers={**first.list_headers, "List-Id": list_id(kind)},
+        metadata=metadata,
+        tags=[f"digest-{kind}"],
+        esp_extra=_esp_extra(connection),
+    )
+    message.track_opens = message.track_clicks = True
+    message.connection = connection
+    if isinstance(connection, PostmarkBatchBackend):
+        message.local_bodies = {r.email: merged(rendered, r.links)[1:] for r in recipients}
+        message.merge_headers = {r.email: r.list_headers for r in recipients}
+        message.merge_metadata = {
+            r.email: {"subscriber_id": str(r.subscriber_id), "delivery_id": str(r.delivery_id)}
+            for r in recipients
+        }
+    elif len(recipients) != 1:
+        raise ValueError("one reader per call unless the ESP merges or batches")
+    return _call(message, recipients, bulk=False)

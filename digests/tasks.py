@@ -25,12 +25,7 @@ def send_due_digests() -> dict:
     return {"editions": [e.pk for e in summary.editions], "due": summary.due}
 
 
-@shared_task(
-    bind=True,
-    name="digests.tasks.send_digest_chunk",
-    max_retries=getattr(settings, "DIGEST_MAX_RETRIES", 5),
-    acks_late=True,
-)
+@shared_task(bind=True, name="digests.tasks.send_digest_chunk", max_retries=None, acks_late=True)
 def send_digest_chunk(self, edition_id: int, subscriber_ids: list[int]) -> dict:
     """Send one chunk. Idempotent: a redelivered or retried message only finds the
     deliveries still pending. Transient ESP errors retry with backoff and jitter."""
@@ -41,7 +36,9 @@ def send_digest_chunk(self, edition_id: int, subscriber_ids: list[int]) -> dict:
     try:
         result = services.delivery_send_chunk(edition=edition, subscriber_ids=subscriber_ids)
     except TransientSendError as exc:
-        if self.request.retries >= self.max_retries:
+        # Read when the task runs (not at import), so override_settings and a changed
+        # environment reach it.
+        if self.request.retries >= settings.DIGEST_MAX_RETRIES:
             failed = services.delivery_fail_chunk(
                 edition=edition, subscriber_ids=subscriber_ids, error=str(exc)
             )

@@ -1,18 +1,52 @@
-"""The digest's feedback links: one signed token per reader and delivery.
+"""Signed links of the digest, one salt per purpose, none with an expiry.
 
-The token carries the reader (id and address, as every subscription token does) and the
-delivery; the paper is the link's last part, and it counts only if that delivery carried
-it. So one signature per reader serves every paper of their digest (signing is a real
-part of the per-reader cost at a million readers), and a token cannot be pointed at a
-paper the reader was never sent.
+* "View on the web" names one delivery, so it opens that reader's own digest (their
+  papers, their order) and nothing else.
+* Feedback links (More / Less like this, Mute this topic): one token per reader and
+  delivery. The token carries the reader (id and address, as every subscription token
+  does) and the delivery; the paper is the link's last part, and it counts only if that
+  delivery carried it. So one signature per reader serves every paper of their digest
+  (signing is a real part of the per-reader cost at a million readers), and a token cannot
+  be pointed at a paper the reader was never sent.
+* The reader's private feed, signed over a key the reader can replace (revocation).
+
+The unsubscribe and preference tokens stay in subscriptions.tokens.
 """
+
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.crypto import constant_time_compare
 
 from subscriptions.tokens import BadToken
+
+WEB = "digests.web"
+
+
+def web_token(delivery_id: int) -> str:
+    # Signer, not signing.dumps: this runs once per recipient of every digest.
+    return signing.Signer(salt=WEB).sign(str(delivery_id))
+
+
+def read_web_token(token: str) -> int | None:
+    """The delivery id of a valid token, else None."""
+    try:
+        return int(signing.Signer(salt=WEB).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def web_url(delivery_id: int) -> str:
+    # reverse() once per process and prefix: this runs once per recipient.
+    return _web_base(settings.SITE_URL, get_script_prefix()) + web_token(delivery_id) + "/"
+
+
+@lru_cache(maxsize=8)
+def _web_base(site_url: str, _prefix: str) -> str:
+    return site_url + reverse("digests:mine", kwargs={"token": "T"})[:-2]
+
 
 FEEDBACK = "digests.feedback"
 ACTIONS = ("more", "less", "mute")

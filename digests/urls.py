@@ -30,5 +30,6 @@ urlpatterns = [
         reader_feed_views.reader_feed_settings,
         name="reader-feed-settings",
     ),
+    path("digests/mine/<str:token>/", views.my_digest, name="mine"),
     path("digests/<str:kind>/<str:day>/", views.edition_detail, name="edition"),
 ]

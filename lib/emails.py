@@ -43,15 +43,41 @@ def make_message(
 ) -> AnymailMessage:
     """An unsent message of type `name` to `to`, with a text part and (by default) HTML."""
     subject, text, html_body = render_parts(name, context)
+    return message_from_parts(
+        subject=subject,
+        text=text,
+        html=html_body if html else None,
+        to=to,
+        headers=headers,
+        tags=tags or [name],
+        metadata=metadata,
+    )
+
+
+def message_from_parts(
+    *,
+    subject: str,
+    text: str,
+    html: str | None,
+    to: list[str],
+    headers: dict | None = None,
+    tags: list[str] | None = None,
+    metadata: dict | None = None,
+    esp_extra: dict | None = None,
+) -> AnymailMessage:
+    """An unsent message from parts already rendered (the digest renders once per distinct
+    digest and merges each reader's links in afterwards)."""
     message = AnymailMessage(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
         headers=headers or {},
-        tags=tags or [name],
+        tags=tags or [],
         metadata=metadata or {},
     )
-    if html:
-        message.attach_alternative(html_body, "text/html")
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    if esp_extra:
+        message.esp_extra = esp_extra
     return message

@@ -22,13 +22,16 @@ class SubscriberQuerySet(models.QuerySet):
         return self.alias(email_lower=Lower("email")).filter(email_lower=email)
 
     def receiving(self, *, on: datetime.date):
-        """Subscribers who get mail on `on`: confirmed, or paused with the pause over.
+        """Subscribers who get mail on date `on` (their local date): the one rule used by
+        the hourly beat, `send_digest` and the re-check at send time.
 
-        A pause ends the day after `paused_until`, whether or not the nightly
-        subscriptions.tasks.resume_paused has flipped the status back yet.
+        Confirmed or paused, and any pause over: a pause ends the day after
+        `paused_until`, whether or not the nightly subscriptions.tasks.resume_paused has
+        flipped the status back yet (that flip is cosmetic).
         """
+        pause_over = Q(paused_until__isnull=True) | Q(paused_until__lt=on)
         return self.filter(
-            Q(status=Subscriber.Status.CONFIRMED)
+            (Q(status=Subscriber.Status.CONFIRMED) & pause_over)
             | Q(status=Subscriber.Status.PAUSED, paused_until__lt=on)
         )
 

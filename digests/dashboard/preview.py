@@ -2,7 +2,7 @@
 
 Reads only: the edition is the stored one or composed in memory (edition_preview), the
 history is read, and nothing is written or sent. The choice itself is
-digests.selection.choose_papers, called in `_choose` only; each reason is found by asking
+digests.selection.choose, called in `_choose` only; each reason is found by asking
 that same function again with one preference at a time, so the explanation can never
 disagree with what the sender does.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from digests import rendering, selection
+from digests import rendering, selection, sending
 from digests.models import Delivery, Edition, Kind
 from digests.services import edition_preview
 from papers.models import Paper
@@ -96,9 +96,8 @@ def _candidates(edition: Edition, entries) -> list[selection.Candidate]:
 
 def _choose(subscriber, candidates, topic_ids, seen) -> selection.Choice:
     # The one call into the sender's choice (see the module docstring).
-    return selection.choose_papers(
-        subscriber, candidates=candidates, topic_ids=topic_ids, seen=seen
-    )
+    reader = selection.reader_for(subscriber, topic_ids=topic_ids, seen=seen)
+    return selection.choose(reader=reader, candidates=candidates)
 
 
 def _filters(subscriber: Subscriber, topic_ids: frozenset, topic_names: str) -> list:
@@ -185,7 +184,9 @@ def reader_preview(*, subscriber: Subscriber, now: dt.datetime | None = None) ->
         skip_reason=choice.skip_reason,
     )
     if preview.chosen:
-        rendered = rendering.render_digest(edition, [v.entry for v in preview.chosen], html=False)
+        rendered = rendering.render_digest(
+            edition, [v.entry for v in preview.chosen], html=False, links=sending.sample_links()
+        )
         preview.subject = rendered.subject
-        preview.text = rendered.text.merge(rendering.sample_links())
+        preview.text = rendered.text
     return preview

@@ -15,7 +15,6 @@ from papers.models import Paper, StarSnapshot, Trend, Window
 
 logger = logging.getLogger(__name__)
 
-CANDIDATES = getattr(settings, "DIGEST_CANDIDATES", 100)
 # Which trending windows fill an edition, in order: a quiet day is topped up from the week
 # and the month, so there is always something to read.
 WINDOWS = {
@@ -36,8 +35,9 @@ class Pick:
     score: float
 
 
-def edition_pick_papers(*, kind: str, limit: int = CANDIDATES) -> list[Pick]:
+def edition_pick_papers(*, kind: str, limit: int | None = None) -> list[Pick]:
     """The top of the trending ranking now, without a publication-date cut-off."""
+    limit = limit or settings.DIGEST_CANDIDATES
     picks: dict[int, Pick] = {}
     for window in WINDOWS[kind]:
         for paper in Paper.objects.trending(window)[: limit * 2]:

@@ -2,18 +2,22 @@
 
 import datetime as dt
 import logging
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import get_connection
 
-from digests import rendering, selection
-from digests.sending import Outcome, Recipient, TransientSendError
-from digests.sending import send_each as _send_each
-from digests.services.compose import EditionEmpty, edition_get_or_compose, edition_preview
+from digests import rendering, selection, sending
+from digests.models import Delivery
+from digests.sending import Recipient, TransientSendError
+from digests.services.compose import (
+    EditionEmpty,
+    edition_get_or_compose,
+    edition_pick_papers,
+    edition_preview,
+)
 from digests.services.deliveries import (
-    CHUNK_SIZE,
     ChunkResult,
     backoff_seconds,
     delivery_fail_chunk,
@@ -21,9 +25,7 @@ from digests.services.deliveries import (
     delivery_send_chunk,
     digest_fan_out,
     edition_finish_if_done,
-    recipient_for,
 )
-from papers.models import Paper
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 class SendSummary:
     editions: list = field(default_factory=list)
     due: int = 0
+    already_sent: int = 0  # readers an earlier run of the same edition reached
     result: ChunkResult = field(default_factory=ChunkResult)
 
 
@@ -65,18 +68,19 @@ def digest_send_date(
     *, day: dt.date, kind: str, retries: int = 3, sleep=None, progress=None
 ) -> SendSummary:
     """Send the edition of `day` to everyone due that day, in this process (send_digest)."""
-    import time
-
     sleep = sleep or time.sleep
     summary = SendSummary()
     subscribers = selection.due_on_date(day=day, kind=kind)
     edition, _ = edition_get_or_compose(day=day, kind=kind)
     summary.editions.append(edition)
+    summary.already_sent = Delivery.objects.filter(
+        edition=edition, status=Delivery.Status.SENT
+    ).count()
     chunks: list[list[int]] = []
     summary.due = digest_fan_out(
         edition=edition, subscribers=subscribers, enqueue=lambda _pk, ids: chunks.append(ids)
     )
-    connection = get_connection()
+    connection = sending.digest_connection()
     for index, ids in enumerate(chunks, start=1):
         for attempt in range(retries + 1):
             try:
@@ -99,45 +103,31 @@ def digest_send_date(
 
 
 def digest_dry_run(*, day: dt.date, kind: str) -> SendSummary:
-    """What `send_digest --dry-run` reports: the choices, with nothing sent or written."""
+    """What `send_digest --dry-run` reports: the same choices as a real send
+    (selection.choices_for over the same candidates), with nothing sent or written."""
     summary = SendSummary()
-    edition, entries = edition_preview(day=day, kind=kind, refresh_scores=True)
-    candidates = [
-        selection.Candidate(
-            paper_id=e.id,
-            topic_ids=frozenset(),
-            text=f"{e.title}\n{e.abstract}".lower(),
-            has_code=bool(e.code),
-        )
-        for e in entries
-    ]
-    topic_map = defaultdict(set)
-    for paper_id, topic_id in Paper.topics.through.objects.filter(
-        paper_id__in=[c.paper_id for c in candidates]
-    ).values_list("paper_id", "topic_id"):
-        topic_map[paper_id].add(topic_id)
-    candidates = [
-        selection.Candidate(c.paper_id, frozenset(topic_map[c.paper_id]), c.text, c.has_code)
-        for c in candidates
-    ]
+    edition, _ = edition_preview(day=day, kind=kind, refresh_scores=True)
+    if edition.pk:
+        candidates = selection.edition_candidates(edition)
+        summary.already_sent = Delivery.objects.filter(
+            edition=edition, status=Delivery.Status.SENT
+        ).count()
+    else:
+        picks = edition_pick_papers(kind=kind)
+        candidates = selection.candidates_of([(p.paper, p.reason) for p in picks])
     subscribers = selection.due_on_date(day=day, kind=kind).order_by("pk")
     if edition.pk:
-        subscribers = subscribers.exclude(deliveries__edition=edition)
-    for chunk_start in range(0, subscribers.count(), CHUNK_SIZE):
-        chunk = list(subscribers[chunk_start : chunk_start + CHUNK_SIZE])
-        topics = selection.topics_of([s.pk for s in chunk])
-        seen = selection.already_sent(
-            edition=edition if edition.pk else None,
-            subscriber_ids=[s.pk for s in chunk],
-            paper_ids=[c.paper_id for c in candidates],
-        )
-        for subscriber in chunk:
-            choice = selection.choose_papers(
-                subscriber,
-                candidates=candidates,
-                topic_ids=topics[subscriber.pk],
-                seen=seen.get(subscriber.pk, set()),
-            )
+        done = Delivery.objects.filter(edition=edition).exclude(status=Delivery.Status.PENDING)
+        subscribers = subscribers.exclude(pk__in=done.values("subscriber_id"))
+    size = settings.DIGEST_CHUNK_SIZE
+    last = 0
+    while True:
+        chunk = list(subscribers.filter(pk__gt=last)[:size])
+        if not chunk:
+            break
+        last = chunk[-1].pk
+        choices = selection.choices_for(edition=edition, subscribers=chunk, candidates=candidates)
+        for choice in choices.values():
             if choice.skip_reason:
                 summary.result.skipped[choice.skip_reason] += 1
             else:
@@ -152,26 +142,23 @@ def digest_send_test(*, day: dt.date, kind: str, to: str, connection=None) -> st
     edition is not written. Links point at `to`'s own preferences if `to` subscribes."""
     edition, entries = edition_preview(day=day, kind=kind, refresh_scores=True)
     entries = entries[:10]
-    rendered = rendering.render_digest(
-        edition,
-        entries,
-        html=True,
-        web_url=rendering.edition_web_url(edition),
-    )
+    rendered = rendering.render_digest(edition, entries, html=True, links=sending.placeholders())
     subscriber = Subscriber.objects.by_email(to).first()
+    web = rendering.edition_web_url(edition)
     if subscriber:
-        recipient = recipient_for(0, subscriber)
+        recipient = sending.recipient_for(0, subscriber)
+        recipient.links["web_url"] = web  # a test copy has no delivery of its own
     else:  # not a reader: the copy shows the site's address where their links would be
         home = f"{settings.SITE_URL}/"
-        recipient = Recipient(0, 0, to, {"unsubscribe_url": home, "manage_url": home}, {})
-    outcomes: dict[int, Outcome] = {}
-    _send_each(
+        links = {"web_url": web, "unsubscribe_url": home, "manage_url": home}
+        recipient = Recipient(0, 0, to, links, {})
+    outcomes = sending.send_call(
         connection=connection or get_connection(),
+        mode=sending.Mode("each", 1),
         rendered=rendered,
         recipients=[recipient],
         kind=edition.kind,
         edition_id=edition.pk or 0,
-        outcomes=outcomes,
     )
     outcome = outcomes[0]
     if not outcome.sent:

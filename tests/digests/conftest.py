@@ -29,11 +29,33 @@ def _fresh_render_cache():
 
 @pytest.fixture
 def postmark(settings):
-    """The real Postmark backend; only its HTTP layer is replaced by recorded responses."""
+    """The real Postmark backend, one call per reader (batching off); only its HTTP
+    layer is replaced by recorded responses."""
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-server-token"}
+    settings.DIGEST_BATCH_SEND = False
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def postmark_default(settings):
+    """The real Postmark backend with nothing but its token set: production defaults."""
     settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
     settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-server-token"}
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+def postmark_batch_ok(request):
+    """Postmark's answer to POST /email/batch: one result per message, in order."""
+    results = []
+    for message in json.loads(request.body):
+        body = recorded("postmark_send_ok.json")
+        body["To"] = message["To"]
+        body["MessageID"] = str(uuid.uuid4())
+        results.append(body)
+    return 200, {"Content-Type": "application/json"}, json.dumps(results)
 
 
 def postmark_ok(request):

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -23,7 +24,12 @@ def test_it_lists_editions_with_their_counts(client, editor):
     edition, _ = edition_get_or_compose(day=dt.date(2026, 11, 27), kind=Kind.DAILY)
     Edition.objects.filter(pk=edition.pk).update(sent_count=1234, bounced_count=7, opened_count=99)
     page = client.get("/admin/digests/edition/").content.decode()
-    assert "1234" in page and "99" in page and ">7<" in page
+    row = re.findall(r"<tr[^>]*>(.*?)</tr>", page[page.index('id="result_list"') :], re.S)[1]
+    cells = dict(re.findall(r'<td class="field-(\w+)[^"]*">(.*?)</td>', row, re.S))
+    assert cells["sent_count"] == "1234"
+    assert cells["bounced_count"] == "7"
+    assert cells["opened_count"] == "99"
+    assert cells["complained_count"] == "0" and cells["clicked_count"] == "0"
 
 
 def test_it_previews_the_next_edition_as_html_and_text(client, editor):

@@ -1,4 +1,5 @@
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,17 +16,12 @@ DAY = dt.date(2026, 11, 27)
 
 
 def _choose(subscriber, edition):
-    candidates = selection.edition_candidates(edition)
-    topics = selection.topics_of([subscriber.pk])
-    seen = selection.already_sent(
-        edition=edition, subscriber_ids=[subscriber.pk], paper_ids=[c.paper_id for c in candidates]
+    choices = selection.choices_for(
+        edition=edition,
+        subscribers=[subscriber],
+        candidates=selection.edition_candidates(edition),
     )
-    return selection.choose_papers(
-        subscriber,
-        candidates=candidates,
-        topic_ids=topics[subscriber.pk],
-        seen=seen.get(subscriber.pk, set()),
-    )
+    return choices[subscriber.pk]
 
 
 def test_it_cuts_the_ranking_to_the_chosen_count_in_order():
@@ -126,3 +122,78 @@ def test_it_treats_an_unknown_time_zone_as_utc():
     odd = SubscriberFactory(timezone="Mars/Olympus", delivery_hour=7)
     now = dt.datetime(2026, 11, 27, 7, 5, tzinfo=dt.UTC)
     assert set(selection.due_now(now=now)[(DAY, Kind.DAILY)]) == {odd}
+
+
+# --- One rule for who receives mail on a date (Subscriber.objects.receiving) -------------
+
+SEND = dt.date(2026, 11, 28)  # a Saturday
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/Lima"])
+@pytest.mark.parametrize("kind", [Kind.DAILY, Kind.WEEKLY])
+@pytest.mark.parametrize(
+    ("paused_until", "due"), [(SEND, False), (SEND - dt.timedelta(days=1), True)]
+)
+def test_it_applies_one_pause_rule_at_beat_in_send_digest_and_at_send_time(
+    zone, kind, paused_until, due, postmark
+):
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    make_trending(3, window="week")
+    make_trending(3)
+    # Paused as the preference centre leaves them: the nightly job has not flipped the
+    # status back (in Tokyo, 07:00 local is 22:00 UTC the day before).
+    reader = SubscriberFactory(
+        timezone=zone,
+        delivery_hour=7,
+        frequency=kind,
+        weekday=SEND.weekday(),
+        status=Subscriber.Status.PAUSED,
+        paused_until=paused_until,
+    )
+    now = dt.datetime.combine(SEND, dt.time(7, 0), ZoneInfo(zone)).astimezone(dt.UTC)
+
+    at_beat = set(selection.due_now(now=now).get((SEND, kind), []))
+    by_date = set(selection.due_on_date(day=SEND, kind=kind))
+    assert (reader in at_beat) is due
+    assert (reader in by_date) is due
+
+    # The re-check at send time: fanned out regardless, the chunk applies the same rule.
+    edition, _ = edition_get_or_compose(day=SEND, kind=kind)
+    send_to(edition, reader)
+    delivery = Delivery.objects.get(subscriber=reader)
+    if due:
+        assert delivery.status == Delivery.Status.SENT and len(postmark.calls) == 1
+    else:
+        assert (delivery.status, delivery.skip_reason) == ("skipped", "inactive")
+        assert len(postmark.calls) == 0
+
+
+def test_it_sends_a_tokyo_weekly_reader_on_their_local_weekday():
+    friday = SubscriberFactory(
+        timezone="Asia/Tokyo", frequency="weekly", weekday=4, delivery_hour=7
+    )
+    SubscriberFactory(timezone="Asia/Tokyo", frequency="weekly", weekday=3, delivery_hour=7)
+    thursday_night_utc = dt.datetime(2026, 11, 26, 22, 0, tzinfo=dt.UTC)  # Fri 07:00 in Tokyo
+    due = selection.due_now(now=thursday_night_utc)
+    assert set(due[(DAY, Kind.WEEKLY)]) == {friday}
+    assert not due.get((DAY - dt.timedelta(days=1), Kind.WEEKLY), Subscriber.objects.none())
+
+
+def test_it_keeps_choosing_pure_candidates_in_ordered_choice_with_reasons_out():
+    candidates = [
+        selection.Candidate(1, frozenset({7}), "graph networks", True, "+50 stars in 24 h"),
+        selection.Candidate(2, frozenset({8}), "speech models", False, "+40 stars in 24 h"),
+        selection.Candidate(3, frozenset({7}), "graph survey", True, "+30 stars in 24 h"),
+    ]
+    reader = selection.Reader(
+        subscriber_id=1,
+        topic_ids=frozenset({7}),
+        keywords_include=(),
+        keywords_exclude=("survey",),
+        only_with_code=False,
+        papers_per_email=5,
+        seen=frozenset(),
+    )
+    choice = selection.choose(reader=reader, candidates=candidates)
+    assert choice.papers == (selection.ChosenPaper(1, "+50 stars in 24 h"),)
+    assert choice.paper_ids == [1] and not choice.skip_reason

@@ -41,7 +41,9 @@ def test_it_does_not_send_twice_when_rerun(postmark, readers):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
     _run("--date", "2026-11-27")
     output = _run("--date", "2026-11-27")
-    assert "sent: 0" in output
+    assert output == (
+        "Daily digest of 27 Nov 2026: already sent to 2 readers; nothing left to send.\n"
+    )
     assert len(postmark.calls) == 2
 
 
@@ -77,3 +79,39 @@ def test_it_uses_the_weekly_ranking_for_weekly_digests(postmark):
     mail = sent_payloads(postmark)[0]
     assert mail["To"] == reader.email
     assert mail["Subject"].startswith("This week's trending papers, 27 Nov: Weekly star")
+
+
+def test_it_reports_in_a_dry_run_exactly_what_the_real_send_then_sends(postmark):
+    # The keyword sits past the 320 characters a digest shows of the abstract: choosing
+    # reads the whole abstract, in the dry run as in the real send.
+    tail = "padding " * 60 + "holography"
+    make_trending(4, abstract=tail)
+    make_trending(4, title="Plain")
+    readers = [
+        SubscriberFactory(keywords_include=["holography"]),
+        SubscriberFactory(keywords_include=["nothing-matches-this"]),
+        SubscriberFactory(keywords_exclude=["holography"], papers_per_email=5),
+        SubscriberFactory(only_with_code=True),
+    ]
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    from unittest import mock
+
+    from digests import selection
+
+    with mock.patch("digests.selection.choose", wraps=selection.choose) as choose:
+        dry = _run("--date", "2026-11-27", "--dry-run")
+        assert choose.call_count == len(readers)
+        real = _run("--date", "2026-11-27")
+        assert choose.call_count == 2 * len(readers)
+    assert "4 due" in dry and "would send: 3" in dry and "skipped: 1 (no_match 1)" in dry
+    assert "4 due" in real and "sent: 3" in real and "skipped: 1 (no_match 1)" in real
+    assert len(postmark.calls) == 3
+
+
+def test_it_says_how_many_are_left_after_a_partial_send(postmark, readers):
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    _run("--date", "2026-11-27")
+    late = SubscriberFactory(delivery_hour=9)  # joined after the first run
+    output = _run("--date", "2026-11-27")
+    assert "already sent by an earlier run: 2" in output and "sent: 1" in output
+    assert sent_payloads(postmark)[-1]["To"] == late.email

@@ -1,6 +1,7 @@
 import time
 
 import pytest
+from celery.signals import task_postrun
 from django.utils import timezone
 
 from digests.models import Delivery, Edition
@@ -20,7 +21,21 @@ def _wait_for(condition, timeout=30):
     return False
 
 
-def test_it_sends_an_edition_end_to_end_on_a_real_worker(postmark, celery_worker):
+@pytest.fixture
+def finished_chunks():
+    """Ids of the chunk tasks the worker has finished (its thread fires these signals)."""
+    done = []
+
+    def record(sender=None, task_id=None, **kwargs):
+        if sender is not None and sender.name == "digests.tasks.send_digest_chunk":
+            done.append(task_id)
+
+    task_postrun.connect(record, weak=False)
+    yield done
+    task_postrun.disconnect(record)
+
+
+def test_it_sends_an_edition_end_to_end_on_a_real_worker(postmark, celery_worker, finished_chunks):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
     make_trending(5, title="Worker paper")
     hour = timezone.now().hour
@@ -36,6 +51,9 @@ def test_it_sends_an_edition_end_to_end_on_a_real_worker(postmark, celery_worker
     mails = sent_payloads(postmark)
     assert len(mails) == 1 and mails[0]["Subject"].endswith("Worker paper 0")
     # A second beat in the same hour finds everything already claimed.
+    assert _wait_for(lambda: len(finished_chunks) == 1)
     assert send_due_digests.delay().get(timeout=30)["due"] == 1
-    time.sleep(1)
+    # Wait for the second beat's chunk task itself to finish, then count.
+    assert _wait_for(lambda: len(finished_chunks) == 2)
     assert len(sent_payloads(postmark)) == 1
+    assert Delivery.objects.get().attempts == 1

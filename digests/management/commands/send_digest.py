@@ -57,7 +57,17 @@ class Command(BaseCommand):
     def _report(self, summary, *, verb):
         edition = summary.editions[0]
         result = summary.result
+        nothing_new = not (result.sent or result.failed or sum(result.skipped.values()))
+        if summary.already_sent and nothing_new:
+            readers = "reader" if summary.already_sent == 1 else "readers"
+            self.stdout.write(
+                f"{edition}: already sent to {summary.already_sent} {readers}; "
+                "nothing left to send."
+            )
+            return
         self.stdout.write(f"{edition}: {summary.due} due")
+        if summary.already_sent:
+            self.stdout.write(f"  already sent by an earlier run: {summary.already_sent}")
         self.stdout.write(f"  {verb}: {result.sent}")
         skipped = ", ".join(f"{reason} {n}" for reason, n in sorted(result.skipped.items()))
         self.stdout.write(
