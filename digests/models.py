@@ -55,6 +55,7 @@ class Edition(models.Model):
     skipped_no_match = models.PositiveIntegerField(default=0, db_default=0)
     skipped_all_seen = models.PositiveIntegerField(default=0, db_default=0)
     skipped_inactive = models.PositiveIntegerField(default=0, db_default=0)
+    skipped_feed = models.PositiveIntegerField("skipped: feed only", default=0, db_default=0)
     more_count = models.PositiveIntegerField("More signals", default=0, db_default=0)
     less_count = models.PositiveIntegerField("Less signals", default=0, db_default=0)
     unsubscribed_count = models.PositiveIntegerField(default=0, db_default=0)

@@ -5,7 +5,7 @@ caller passes the values to put in their place, usually digests.sending's placeh
 which sending.py later turns into each reader's links or the ESP's merge fields.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from django.conf import settings
@@ -33,6 +33,7 @@ class PaperEntry:
     reason: str
     stars: int
     code: tuple  # ((url, "owner/name", stars, is_official), ...)
+    personal_reason: str = ""  # why for this reader (the relevance model), if any
 
 
 @dataclass(frozen=True)
@@ -149,18 +150,32 @@ def render_digest(
 
 
 @lru_cache(maxsize=256)
-def _cached(edition_id: int, version: str, paper_ids: tuple, html: bool, links: tuple) -> Rendered:
+def _cached(
+    edition_id: int, version: str, paper_ids: tuple, html: bool, links: tuple, reasons: tuple
+) -> Rendered:
     edition = Edition.objects.get(pk=edition_id)
     entries = edition_entries(edition)
-    return render_digest(
-        edition, [entries[pk] for pk in paper_ids if pk in entries], html=html, links=dict(links)
-    )
+    personal = dict(zip(paper_ids, reasons, strict=False))
+    chosen = [
+        replace(entries[pk], personal_reason=personal.get(pk) or "")
+        for pk in paper_ids
+        if pk in entries
+    ]
+    return render_digest(edition, chosen, html=html, links=dict(links))
 
 
-def rendered_for(edition: Edition, paper_ids: tuple, *, html: bool, links: dict) -> Rendered:
-    """The digest for this list of papers, rendered at most once per worker process."""
+def rendered_for(
+    edition: Edition, paper_ids: tuple, *, html: bool, links: dict, reasons: tuple = ()
+) -> Rendered:
+    """The digest for this list of papers (and the reader's own reasons for them, if the
+    relevance model gave any), rendered at most once per worker process."""
     return _cached(
-        edition.pk, edition.created_at.isoformat(), tuple(paper_ids), html, tuple(links.items())
+        edition.pk,
+        edition.created_at.isoformat(),
+        tuple(paper_ids),
+        html,
+        tuple(links.items()),
+        tuple(reasons),
     )
 
 

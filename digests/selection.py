@@ -7,12 +7,14 @@ history), so the number of queries never grows with the number of recipients.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from digests import relevance
 from digests.models import Delivery, EditionPaper, Kind
 from papers.models import Paper
 from subscriptions.models import Subscriber
@@ -75,6 +77,8 @@ class Candidate:
     text: str  # lower-cased title and abstract, for keyword matching
     has_code: bool
     reason: str = ""  # why the edition holds it ("+50 stars in 24 h")
+    # TF-IDF terms of title and abstract, for the reader's relevance model (empty when off).
+    vector: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,16 @@ class Reader:
     only_with_code: bool
     papers_per_email: int
     seen: frozenset[int]  # papers an earlier edition already sent them
+    muted_topic_ids: frozenset[int] = frozenset()  # "Mute this topic"
+    profile: object = None  # digests.relevance.ReaderProfile; None = trending order
+    ranking: str = "balanced"  # trending / balanced / interests (Subscriber.Ranking)
 
 
 @dataclass(frozen=True)
 class ChosenPaper:
     paper_id: int
-    reason: str
+    reason: str  # why trending
+    personal_reason: str = ""  # why for this reader ("Because you saved ..."), if any
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,10 @@ class Choice:
     def paper_ids(self) -> list[int]:
         return [p.paper_id for p in self.papers]
 
+    @property
+    def personal_reasons(self) -> list[str]:
+        return [p.personal_reason for p in self.papers]
+
 
 def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
     """The one pure rule for what a reader gets, used by the real send and the dry run.
@@ -119,10 +131,15 @@ def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
     # Locals, not attributes, in the loop: this runs for every candidate of every reader.
     topics, only_code = reader.topic_ids, reader.only_with_code
     include, exclude, seen = reader.keywords_include, reader.keywords_exclude, reader.seen
+    muted, profile = reader.muted_topic_ids, reader.profile
+    # A reader with a model ranks every fresh candidate; one without stops at their count.
+    limit = reader.papers_per_email if profile is None else len(candidates)
     matched = False
     fresh = []
     for paper in candidates:
         if topics and not (paper.topic_ids & topics):
+            continue
+        if muted and paper.topic_ids & muted:
             continue
         if only_code and not paper.has_code:
             continue
@@ -133,13 +150,22 @@ def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
         matched = True
         if paper.paper_id not in seen:
             fresh.append(paper)
-            if len(fresh) == reader.papers_per_email:
+            if len(fresh) == limit:
                 break
     if not matched:
         return Choice(skip_reason=Delivery.SkipReason.NO_MATCH)
     if not fresh:
         return Choice(skip_reason=Delivery.SkipReason.ALL_SEEN)
-    return Choice(papers=tuple(ChosenPaper(p.paper_id, p.reason) for p in fresh))
+    if profile is None:  # no signals: exactly the trending order
+        return Choice(papers=tuple(ChosenPaper(p.paper_id, p.reason) for p in fresh))
+    by_id = {p.paper_id: p for p in fresh}
+    ranked = relevance.rank([(p.paper_id, p.vector) for p in fresh], profile, mode=reader.ranking)
+    return Choice(
+        papers=tuple(
+            ChosenPaper(r.paper_id, by_id[r.paper_id].reason, r.reason)
+            for r in ranked[: reader.papers_per_email]
+        )
+    )
 
 
 def candidates_of(rows: Sequence[tuple]) -> list[Candidate]:
@@ -150,6 +176,7 @@ def candidates_of(rows: Sequence[tuple]) -> list[Candidate]:
         paper_id__in=[paper.pk for paper, _ in rows]
     ).values_list("paper_id", "topic_id"):
         topics[paper_id].add(topic_id)
+    vectors = _vectors([paper for paper, _ in rows])
     return [
         Candidate(
             paper_id=paper.pk,
@@ -157,9 +184,19 @@ def candidates_of(rows: Sequence[tuple]) -> list[Candidate]:
             text=f"{paper.title}\n{paper.abstract}".lower(),
             has_code=paper.has_code,
             reason=reason or "",
+            vector=vectors.get(paper.pk, {}),
         )
         for paper, reason in rows
     ]
+
+
+def _vectors(papers) -> dict:
+    """The candidates' relevance features (cached per process), or none when it is off."""
+    if not papers or not settings.RELEVANCE_ENABLED:
+        return {}
+    from digests.services import reader  # the services package imports this module
+
+    return reader.paper_vectors(papers)
 
 
 def edition_candidates(edition) -> list[Candidate]:
@@ -201,9 +238,13 @@ def already_sent(*, edition, subscriber_ids: list[int], paper_ids: list[int]) ->
     earlier = EditionPaper.objects.filter(paper_id__in=paper_ids)
     if edition is not None and edition.pk:
         earlier = earlier.exclude(edition=edition)
+    # Feed-only readers' digests count as sent: their feed already showed those papers.
+    shown = Q(status__in=[Delivery.Status.SENT, Delivery.Status.SENDING]) | Q(
+        status=Delivery.Status.SKIPPED, skip_reason=Delivery.SkipReason.FEED_ONLY
+    )
     rows = Delivery.objects.filter(
+        shown,
         subscriber_id__in=subscriber_ids,
-        status__in=[Delivery.Status.SENT, Delivery.Status.SENDING],
         edition_id__in=earlier.values("edition_id"),
     ).values_list("subscriber_id", "paper_ids")
     wanted = set(paper_ids)
@@ -217,7 +258,9 @@ def _keywords(values) -> tuple[str, ...]:
     return tuple(str(v).strip().lower() for v in (values or []) if str(v).strip())
 
 
-def reader_for(subscriber, *, topic_ids: frozenset[int], seen) -> Reader:
+def reader_for(
+    subscriber, *, topic_ids: frozenset[int], seen, muted=frozenset(), profile=None
+) -> Reader:
     """The plain values `choose` needs from one subscriber."""
     return Reader(
         subscriber_id=subscriber.pk,
@@ -227,18 +270,31 @@ def reader_for(subscriber, *, topic_ids: frozenset[int], seen) -> Reader:
         only_with_code=subscriber.only_with_code,
         papers_per_email=subscriber.papers_per_email,
         seen=frozenset(seen),
+        muted_topic_ids=frozenset(muted),
+        profile=None if profile is None or profile.is_cold() else profile,
+        ranking=getattr(subscriber, "ranking", "balanced"),
     )
 
 
 def readers_of(*, edition, subscribers: Sequence, candidates: Sequence[Candidate]) -> dict:
-    """{subscriber id: Reader} for a chunk of subscribers: two queries whatever its size."""
+    """{subscriber id: Reader} for a chunk of subscribers: four queries whatever its size."""
     ids = [s.pk for s in subscribers]
     topics = topics_of(ids)
     seen = already_sent(
         edition=edition, subscriber_ids=ids, paper_ids=[c.paper_id for c in candidates]
     )
+    from digests.services import reader  # the services package imports this module
+
+    profiles = reader.reader_profiles(ids)  # {} when relevance is off
+    muted = reader.muted_topics(ids)
     return {
-        s.pk: reader_for(s, topic_ids=topics.get(s.pk, frozenset()), seen=seen.get(s.pk, ()))
+        s.pk: reader_for(
+            s,
+            topic_ids=topics.get(s.pk, frozenset()),
+            seen=seen.get(s.pk, ()),
+            muted=muted.get(s.pk, frozenset()),
+            profile=profiles.get(s.pk),
+        )
         for s in subscribers
     }
 

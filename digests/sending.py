@@ -31,7 +31,7 @@ from django.core.mail import get_connection
 from django.utils import timezone
 
 from digests.rendering import Rendered
-from digests.tokens import web_url
+from digests.tokens import feedback_base_url, web_url
 from lib.emails import message_from_parts
 from subscriptions.tokens import list_unsubscribe_headers, manage_url, unsubscribe_url
 
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 # --- Merge fields -----------------------------------------------------------------------
 
-MERGE_FIELDS = ("web_url", "manage_url", "unsubscribe_url")
+MERGE_FIELDS = ("web_url", "manage_url", "unsubscribe_url", "feedback_url")
 _SENTINEL = "PBMERGE_{}_PBMERGE"
 _SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
 
@@ -120,6 +120,10 @@ def recipient_for(delivery_id: int, subscriber) -> Recipient:
         "web_url": web_url(delivery_id),
         "manage_url": manage_url(subscriber),
         "unsubscribe_url": unsubscribe,
+        # The prefix of this reader's More / Less / Mute links: one signature per reader.
+        "feedback_url": feedback_base_url(
+            subscriber_id=subscriber.pk, email=subscriber.email, delivery_id=delivery_id
+        ),
     }
     return Recipient(delivery_id, subscriber.pk, subscriber.email, links, headers)
 

@@ -22,6 +22,7 @@ from digests.sending import (
     recipient_for,
     send_mode,
 )
+from digests.services import reader
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Mark:
     pk: int
     subscriber_id: int
     paper_ids: list
+    reasons: list = field(default_factory=list)  # the reader's own "why" per paper
     status: str = Delivery.Status.SENDING
     skip_reason: str = ""
     esp_message_id: str = ""
@@ -118,6 +120,7 @@ class Call:
     """What one ESP call carries: readers who get the same papers in the same format."""
 
     paper_ids: tuple
+    reasons: tuple  # personal reasons, aligned with paper_ids ("" = trending alone)
     html: bool
     recipients: list[Recipient]
 
@@ -192,6 +195,7 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
         .values_list("pk", flat=True)
     )
     active = [d for d in pending if d.subscriber_id in receiving]
+    feed_only = reader.feed_only_subscribers([d.subscriber_id for d in active])
     choices = selection.choices_for(
         edition=edition,
         subscribers=[d.subscriber for d in active],
@@ -203,6 +207,11 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
         choice = choices.get(delivery.subscriber_id)
         if choice is None:
             choice = selection.Choice(skip_reason=Delivery.SkipReason.INACTIVE)
+        if not choice.skip_reason and delivery.subscriber_id in feed_only:
+            # Chosen and recorded for the reader's own feed, not mailed.
+            delivery.paper_ids = choice.paper_ids
+            delivery.reasons = choice.personal_reasons
+            choice = selection.Choice(skip_reason=Delivery.SkipReason.FEED_ONLY)
         if choice.skip_reason:
             delivery.status = Delivery.Status.SKIPPED
             delivery.skip_reason = choice.skip_reason
@@ -210,7 +219,7 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
             continue
         delivery.paper_ids = choice.paper_ids
         html = delivery.subscriber.email_format != Subscriber.Format.TEXT
-        groups[(tuple(choice.paper_ids), html)].append(
+        groups[(tuple(choice.paper_ids), tuple(choice.personal_reasons), html)].append(
             recipient_for(delivery.pk, delivery.subscriber)
         )
     if skipped:
@@ -220,9 +229,10 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
             _mark(skipped)
         result.skipped.update(d.skip_reason for d in skipped)
     calls = []
-    for (paper_ids, html), recipients in groups.items():
+    for (paper_ids, reasons, html), recipients in groups.items():
         for start in range(0, len(recipients), mode.per_call):
-            calls.append(Call(paper_ids, html, recipients[start : start + mode.per_call]))
+            part = recipients[start : start + mode.per_call]
+            calls.append(Call(paper_ids, reasons, html, part))
     return calls
 
 
@@ -291,9 +301,11 @@ def _send_call(
     if not recipients:
         return  # another worker, or an earlier run, has them
     links = sending.placeholders()
-    rendered = rendering.rendered_for(edition, call.paper_ids, html=call.html, links=links)
-    paper_ids = list(call.paper_ids)
-    deliveries = [Mark(r.delivery_id, r.subscriber_id, paper_ids) for r in recipients]
+    rendered = rendering.rendered_for(
+        edition, call.paper_ids, html=call.html, links=links, reasons=call.reasons
+    )
+    paper_ids, reasons = list(call.paper_ids), list(call.reasons)
+    deliveries = [Mark(r.delivery_id, r.subscriber_id, paper_ids, reasons) for r in recipients]
     try:
         outcomes = sending.send_call(
             connection=connection,
@@ -307,6 +319,7 @@ def _send_call(
         for delivery in deliveries:
             delivery.status = Delivery.Status.PENDING  # the ESP did not take it: retry sends it
             delivery.paper_ids = []
+            delivery.reasons = []
         _mark(deliveries)
         result.released += len(deliveries)
         raise
@@ -348,7 +361,7 @@ def _mark_sql(rows: list[Delivery]) -> tuple[str, list]:
     postgres = connection.vendor == "postgresql"
     json_cast, time_cast = ("::jsonb", "::timestamptz") if postgres else ("", "")
     table = Delivery._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
     params = []
     for d in rows:
         params += [
@@ -356,14 +369,16 @@ def _mark_sql(rows: list[Delivery]) -> tuple[str, list]:
             d.status,
             d.skip_reason,
             json.dumps(d.paper_ids),
+            json.dumps(d.reasons or []),
             d.esp_message_id,
             d.error,
             connection.ops.adapt_datetimefield_value(d.sent_at),
         ]
-    columns = "id, status, skip_reason, paper_ids, esp_message_id, error, sent_at"
+    columns = "id, status, skip_reason, paper_ids, reasons, esp_message_id, error, sent_at"
     assignments = (
         f"status = v.status, skip_reason = v.skip_reason, "
-        f"paper_ids = v.paper_ids{json_cast}, esp_message_id = v.esp_message_id, "
+        f"paper_ids = v.paper_ids{json_cast}, reasons = v.reasons{json_cast}, "
+        f"esp_message_id = v.esp_message_id, "
         f"error = v.error, sent_at = v.sent_at{time_cast}"
     )
     if postgres:  # a plain UPDATE, so that it can also sit inside the claim's WITH
@@ -379,7 +394,7 @@ def _mark_sql(rows: list[Delivery]) -> tuple[str, list]:
     return sql, params
 
 
-_MARK_ROWS = 200  # rows per UPDATE: 7 parameters each stays far below SQLite's limit
+_MARK_ROWS = 200  # rows per UPDATE: 8 parameters each stays far below SQLite's limit
 
 
 def _mark(deliveries: list[Delivery]) -> None:

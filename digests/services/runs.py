@@ -150,7 +150,12 @@ def digest_send_test(*, day: dt.date, kind: str, to: str, connection=None) -> st
         recipient.links["web_url"] = web  # a test copy has no delivery of its own
     else:  # not a reader: the copy shows the site's address where their links would be
         home = f"{settings.SITE_URL}/"
-        links = {"web_url": web, "unsubscribe_url": home, "manage_url": home}
+        links = {
+            "web_url": web,
+            "unsubscribe_url": home,
+            "manage_url": home,
+            "feedback_url": home.rstrip("/"),
+        }
         recipient = Recipient(0, 0, to, links, {})
     outcomes = sending.send_call(
         connection=connection or get_connection(),
