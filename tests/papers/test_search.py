@@ -1,4 +1,5 @@
 import datetime
+import importlib
 
 import pytest
 from django.db import connection
@@ -185,6 +186,32 @@ class TestSearchQuerySet:
         assert clean_query("  two\n\twords\x00 ") == "two words"
         assert len(clean_query("x" * 1000)) == 200
         assert clean_query(f"a{MARK_START}b{MARK_END}") == "a b"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="RUM is PostgreSQL's")
+class TestRumMigration:
+    def test_it_keeps_the_gin_path_without_the_extension_and_moves_to_rum_with_it(
+        self, index_path, monkeypatch
+    ):
+        if index_path != "gin":
+            pytest.skip("starts from a server without the RUM index")
+        from django.apps import apps
+
+        migration = importlib.import_module("papers.migrations.0004_search_rum_index")
+        original = migration._rum_created
+
+        monkeypatch.setattr(migration, "_rum_created", lambda schema_editor: False)
+        with connection.schema_editor() as editor:
+            migration.forward(apps, editor)
+        assert search_index_path() == "gin"
+
+        monkeypatch.setattr(migration, "_rum_created", original)
+        with connection.schema_editor() as editor:
+            migration.forward(apps, editor)
+        assert search_index_path() == "rum"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('paper_search_vector_gin')")
+            assert cursor.fetchone()[0] is None, "the GIN index it replaces is dropped"
 
 
 class TestQueryHelpers:
