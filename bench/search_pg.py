@@ -368,7 +368,7 @@ def fill(count: int) -> dict[str, float | None]:
 
     timings = {}
     if "papers_paper" in connection.introspection.table_names():
-        # Before migrating: so the RUM build that migration 0006 would do is timed here.
+        # Before migrating: so the RUM build that migration 0007 would do is timed here.
         timings = ensure_indexes(only=["rum"])
     call_command("migrate", verbosity=0)
     have = Paper.objects.count()

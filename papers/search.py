@@ -2,12 +2,12 @@
 
 Three index paths, one behaviour (websearch syntax: `"a phrase"`, `-word`, `or`):
 
-- PostgreSQL with RUM (migration 0006 creates it where the server has the extension):
+- PostgreSQL with RUM (migration 0007 creates it where the server has the extension):
   `search_vector @@ query ORDER BY search_vector <=> query` ranks over all matches straight
   from the index, which stores word positions, so phrases need no row-by-row recheck.
 - PostgreSQL without RUM (a managed server that lacks it): the GIN index of migration 0002,
   ranking the RANK_CANDIDATES newest matches (ts_rank reads every vector it ranks).
-- SQLite: the FTS5 table of migration 0007, ranked by bm25.
+- SQLite: the FTS5 table of migration 0008, ranked by bm25.
 
 `search_index_path()` says which one is active (`/healthz` shows it). `similar_titles` is
 the fallback for misspellings (trigram word similarity on PostgreSQL, close words of the

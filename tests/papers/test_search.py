@@ -197,7 +197,7 @@ class TestRumMigration:
             pytest.skip("starts from a server without the RUM index")
         from django.apps import apps
 
-        migration = importlib.import_module("papers.migrations.0006_search_rum_index")
+        migration = importlib.import_module("papers.migrations.0007_search_rum_index")
         original = migration._rum_created
 
         monkeypatch.setattr(migration, "_rum_created", lambda schema_editor: False)

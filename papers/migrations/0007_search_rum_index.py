@@ -6,7 +6,7 @@ index. It replaces the GIN index of migration 0002, which would only add write c
 
 Without the extension (a managed PostgreSQL that lacks it, or no right to create it) this
 changes nothing: the GIN index stays and `papers.search` keeps its GIN path. To move to
-RUM later, install the package and run `manage.py migrate papers 0005` then `migrate`.
+RUM later, install the package and run `manage.py migrate papers 0006` then `migrate`.
 """
 
 from django.db import DatabaseError, migrations, transaction
@@ -49,6 +49,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0005_thumbnails_author_keys_trend_snapshots")]
+    dependencies = [("papers", "0006_library_item")]
 
     operations = [migrations.RunPython(forward, backward)]

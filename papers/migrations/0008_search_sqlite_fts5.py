@@ -58,6 +58,6 @@ def _run(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0006_search_rum_index")]
+    dependencies = [("papers", "0007_search_rum_index")]
 
     operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
