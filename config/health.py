@@ -43,3 +43,14 @@ def run_checks() -> dict[str, str]:
         else:
             results[name] = "ok"
     return results
+
+
+def search_index() -> str:
+    """Which index serves search ("rum", "gin" or "fts5"; see papers/search.py), or
+    "unknown" when the database cannot say."""
+    from papers.search import search_index_path
+
+    try:
+        return search_index_path()
+    except Exception:  # the database check reports the failure itself
+        return "unknown"

@@ -10,11 +10,13 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from psycopg.errors import QueryCanceled
 
 from papers.models import Paper, PaperRepository, Topic, TrendSnapshot, Window, author_slug
-from papers.search import query_terms
+from papers.search import did_you_mean, finish_snippet, query_terms
 
 PER_PAGE = 20
 TRENDING_PER_PAGE = 30
 SEARCH_TIME_LIMIT_MS = 1500
+# Matches are counted up to this many; beyond it the page says "more than".
+SEARCH_COUNT_LIMIT = 1000
 # Title words a paper page searches with for related papers.
 RELATED_TITLE_WORDS = 8
 
@@ -178,6 +180,15 @@ class SearchResults(Listing):
     query: str
     # True when nothing matched the words and these are titles resembling the query.
     fuzzy: bool = False
+    # Matching papers, counted up to SEARCH_COUNT_LIMIT + 1 (more means "more than").
+    count: int = 0
+    count_limit: int = 0
+    # The query with misspelled words corrected, when the fuzzy results suggest one.
+    suggestion: str | None = None
+
+    @property
+    def count_exceeds_limit(self) -> bool:
+        return self.count > self.count_limit
 
 
 def paper_search(
@@ -192,9 +203,10 @@ def paper_search(
 ) -> SearchResults:
     """One page of search results, ranked, with headlines and card data.
 
-    Pagination fetches one row more than a page instead of counting all matches, so a
-    common word costs the same as a rare one. When page 1 of the full-text search is
-    empty, titles resembling the query (trigram fallback) are shown instead.
+    Pagination fetches one row more than a page; the count stops at SEARCH_COUNT_LIMIT,
+    so a common word costs about what a rare one does. When page 1 of the full-text
+    search is empty, papers resembling the query (trigram fallback) are shown instead,
+    with a corrected query to suggest when their words allow one.
     """
     papers = Paper.objects.published()
     if topic is not None:
@@ -209,16 +221,24 @@ def paper_search(
     offset = (page - 1) * per_page
     with _time_limit():
         found = list(_page(papers.search(query), query, offset, per_page))
-        fuzzy = False
+        fuzzy, suggestion = False, None
+        count = papers.search_count(query, limit=SEARCH_COUNT_LIMIT) if found else 0
         if not found and page == 1:
             found = list(_page(papers.similar_titles(query), query, 0, per_page))
             fuzzy = bool(found)
+            texts = [text for paper in found for text in (paper.title, paper.abstract)]
+            suggestion = did_you_mean(query, texts)
+    for paper in found:
+        paper.abstract_headline = finish_snippet(paper.abstract_headline, paper.abstract)
     return SearchResults(
         query=query,
         papers=found[:per_page],
         page=page,
         has_next=len(found) > per_page,
         fuzzy=fuzzy,
+        count=count,
+        count_limit=SEARCH_COUNT_LIMIT,
+        suggestion=suggestion,
     )
 
 

@@ -289,6 +289,9 @@ def search(request):
             too_slow = True
     params = request.GET.copy()
     params.pop("page", None)
+    suggested = params.copy()
+    if results and results.suggestion:
+        suggested["q"] = results.suggestion
     return render(
         request,
         "papers/search.html",
@@ -297,5 +300,6 @@ def search(request):
             "results": results,
             "too_slow": too_slow,
             "query_string": params.urlencode(),
+            "suggestion_query_string": suggested.urlencode(),
         },
     )

@@ -1,6 +1,7 @@
 import pytest
 
 from config import health
+from papers.search import search_index_path
 
 pytestmark = pytest.mark.django_db
 
@@ -12,6 +13,7 @@ def test_it_answers_200_when_database_and_broker_answer(client):
     assert response.json() == {
         "status": "ok",
         "checks": {"database": "ok", "broker": "ok", "cache": "ok"},
+        "search_index": search_index_path(),
     }
     assert "no-cache" in response["Cache-Control"]
 
