@@ -56,7 +56,7 @@ def test_it_shows_trending_papers_and_switches_tabs_by_keyboard(page, papers, ar
 
     main = page.locator("main ol.paper-list")
     assert page.get_by_role("heading", level=1).inner_text() == "Trending papers"
-    assert main.get_by_role("link", name="Segment Anything, Faster").is_visible()
+    assert main.get_by_role("link", name="Segment Anything, Faster", exact=True).is_visible()
     assert main.get_by_text("+412 stars in 24 h").is_visible()
     assert page.get_by_role("link", name="Today").get_attribute("aria-current") == "page"
     shoot(page, artifacts_dir, "home")
@@ -67,7 +67,7 @@ def test_it_shows_trending_papers_and_switches_tabs_by_keyboard(page, papers, ar
 
     assert page.get_by_role("link", name="This week").get_attribute("aria-current") == "page"
     trending = page.locator("main ol.paper-list")
-    assert trending.get_by_role("link", name="Weekly Graph Transformers").is_visible()
+    assert trending.get_by_role("link", name="Weekly Graph Transformers", exact=True).is_visible()
     assert trending.get_by_text("Segment Anything, Faster").count() == 0
 
 
@@ -79,7 +79,7 @@ def test_it_searches_and_highlights_matches(page, papers):
     page.wait_for_url(re.compile(r"/search/\?q=segment"))
 
     results = page.locator("main ol.paper-list")
-    assert results.get_by_role("link", name="Segment Anything, Faster").is_visible()
+    assert results.get_by_role("link", name="Segment Anything, Faster", exact=True).is_visible()
     assert results.locator("mark").first.inner_text().lower().startswith("segment")
     # The filters are labelled form fields.
     page.get_by_label("Only papers with code").check()
@@ -90,7 +90,9 @@ def test_it_searches_and_highlights_matches(page, papers):
 def test_it_opens_a_paper_page(page, papers, artifacts_dir):
     page.goto(page.base_url + "/")
 
-    page.locator("main ol.paper-list").get_by_role("link", name="Segment Anything, Faster").click()
+    page.locator("main ol.paper-list").get_by_role(
+        "link", name="Segment Anything, Faster", exact=True
+    ).click()
     page.wait_for_url(re.compile(r"/papers/segment-anything-faster/$"))
 
     assert page.get_by_role("heading", level=1).inner_text() == "Segment Anything, Faster"
