@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -41,6 +41,8 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: list[Skip] = field(default_factory=list)
+    # Fields dropped from records that were imported all the same (location, what).
+    bad_fields: list[Skip] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     dry_run: bool = False
     created_ids: list[int] = field(default_factory=list)
@@ -64,6 +66,7 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "skip_reasons": dict(self.skip_reasons()),
+            "bad_fields": len(self.bad_fields),
             "unreadable": self.unreadable,
             "dry_run": self.dry_run,
         }
@@ -142,6 +145,12 @@ def _import_item(item, *, status: str, summary: ImportSummary) -> None:
     except IntegrityError as exc:
         summary.skipped.append(Skip(item.location, f"conflicts with a stored record ({exc})"))
         return
+    except (DatabaseError, OverflowError) as exc:
+        # A value the readers let through but the database refuses: this record is
+        # reported, its savepoint rolled back, and the batch around it goes on.
+        summary.skipped.append(Skip(item.location, f"the database refused it ({exc})"))
+        return
+    summary.bad_fields.extend(Skip(item.location, problem) for problem in item.problems)
     setattr(summary, outcome, getattr(summary, outcome) + 1)
     if outcome == "created":
         summary.created_ids.append(paper.pk)
@@ -424,6 +433,11 @@ def papers_import_items(*, items: Iterable, status: str) -> ImportSummary:
     with transaction.atomic():
         for item in items:
             _import_item(item, status=status, summary=summary)
+    # A fetch runs unattended: its bad records and dropped fields go to the log.
+    for skip in summary.skipped:
+        logger.warning("import skipped %s: %s", skip.location, skip.reason)
+    for bad in summary.bad_fields:
+        logger.warning("import dropped a bad field of %s: %s", bad.location, bad.reason)
     return summary
 
 
