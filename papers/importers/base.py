@@ -305,9 +305,7 @@ def repository(url, *, is_official=False, framework="", stars=None) -> Repositor
     except InvalidIdentifier as exc:
         raise BadLink(str(exc)) from None
     if stars is not None and not valid_stars(stars):
-        raise RecordError(
-            f"repository stars {str(stars)[:30]} is not a count from 0 to {STARS_MAX}"
-        )
+        raise RecordError(f"repository stars {str(stars)[:30]} is out of range (0 to {STARS_MAX})")
     framework = framework if isinstance(framework, str) else ""
     return RepositoryRecord(
         url=normalised,
