@@ -6,6 +6,7 @@ Views, admin actions, commands and tasks call these; none of them writes papers 
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -19,6 +20,7 @@ from django.utils.text import slugify
 from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
+from papers.importers.store import store_batch
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
 from papers.topics import topics_for_categories
 
@@ -93,24 +95,26 @@ def papers_import(
     summary = ImportSummary(dry_run=dry_run)
     status = Paper.Status.DRAFT if draft else Paper.Status.PUBLISHED
     items = _read_all(paths=paths, fmt=fmt, summary=summary, progress=progress)
-    if dry_run:
-        with transaction.atomic():
-            for item in items:
-                _import_item(item, status=status, summary=summary)
-            transaction.set_rollback(True)
-        return summary
+
+    def one_by_one(item):
+        _import_item(item, status=status, summary=summary)
+
     # Committed in batches: a dump of half a million papers neither holds one transaction
     # (and, on SQLite, the write lock) for its whole length nor pays a commit per record.
-    # Upserts are idempotent, so an interrupted import is simply run again.
-    while batch := list(islice(items, IMPORT_BATCH)):
-        with transaction.atomic():
-            for item in batch:
-                _import_item(item, status=status, summary=summary)
-    _refresh_after_import(summary)
+    # Upserts are idempotent, so an interrupted import is simply run again. New papers and
+    # code links are written a batch at a time (papers.importers.store).
+    with transaction.atomic() if dry_run else nullcontext():
+        while batch := list(islice(items, IMPORT_BATCH)):
+            with transaction.atomic():
+                store_batch(batch, status=status, summary=summary, one_by_one=one_by_one)
+        if dry_run:
+            transaction.set_rollback(True)
+    if not dry_run:
+        _refresh_after_import(summary)
     return summary
 
 
-IMPORT_BATCH = 500
+IMPORT_BATCH = 1000
 
 
 def _read_all(*, paths, fmt, summary: ImportSummary, progress: ProgressCallback | None):
