@@ -54,7 +54,7 @@ def forward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0003_search_statistics_latest_index")]
+    dependencies = [("papers", "0004_daily_paper_and_fetch_counts")]
 
     operations = [
         migrations.AlterField(
