@@ -67,8 +67,9 @@ def store_batch(items: list, *, status: str, summary, one_by_one: OneByOne) -> N
         try:
             with transaction.atomic():
                 _create(fresh, keys=keys, status=status, summary=summary)
-        except DatabaseError:
-            # A concurrent import took a slug or title meanwhile: the careful path.
+        except (DatabaseError, OverflowError):
+            # A concurrent import took a slug or title meanwhile, or a value the database
+            # refuses: record by record, each in its own savepoint, so only that one is lost.
             rest = fresh + rest
     rest += _link(links, summary=summary)
     for record in rest:

@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from papers.importers.base import PaperRecord, RepositoryRecord
+from papers.importers.store import store_batch
 from papers.models import Paper, Repository
-from papers.services import papers_import_items
+from papers.services import ImportSummary, _import_item, papers_import_items
 
 pytestmark = pytest.mark.django_db
 
@@ -299,6 +300,33 @@ def test_it_skips_a_record_the_database_refuses_without_losing_its_neighbours():
         ("a:2", "the database refused it")
     ]
     assert set(Paper.objects.values_list("title", flat=True)) == {"Before", "After"}
+
+
+def test_it_skips_a_refused_record_of_a_bulk_batch_and_keeps_the_rest():
+    summary = ImportSummary()
+    batch = [
+        PaperRecord(source="jsonl", location="b:1", title="Bulk before"),
+        PaperRecord(
+            source="jsonl",
+            location="b:2",
+            title="Bulk overflowing",
+            repositories=[
+                RepositoryRecord(url="https://github.com/c/d", owner="c", name="d", stars=2**70)
+            ],
+        ),
+        PaperRecord(source="jsonl", location="b:3", title="Bulk after"),
+    ]
+
+    store_batch(
+        batch,
+        status=Paper.Status.PUBLISHED,
+        summary=summary,
+        one_by_one=lambda item: _import_item(item, status=Paper.Status.PUBLISHED, summary=summary),
+    )
+
+    assert summary.created == 2
+    assert [s.location for s in summary.skipped] == ["b:2"]
+    assert set(Paper.objects.values_list("title", flat=True)) == {"Bulk before", "Bulk after"}
 
 
 # --- Point 10: authors outside ASCII are searchable on SQLite -----------------------------
