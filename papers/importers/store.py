@@ -71,8 +71,11 @@ def store_batch(items: list, *, status: str, summary, one_by_one: OneByOne) -> N
             # A concurrent import took a slug or title meanwhile, or a value the database
             # refuses: record by record, each in its own savepoint, so only that one is lost.
             rest = fresh + rest
-    rest += _link(links, summary=summary)
+    # Papers before code links, as the files come (a batch can span the end of the papers
+    # dump and the start of the links dump).
     for record in rest:
+        one_by_one(record)
+    for record in _link(links, summary=summary):
         one_by_one(record)
 
 
