@@ -48,6 +48,8 @@ class ImportSummary:
     unreadable: list[str] = field(default_factory=list)
     dry_run: bool = False
     created_ids: list[int] = field(default_factory=list)
+    # File imports run to millions of records and keep their memory flat: no id list.
+    track_ids: bool = True
     scores_refreshed: bool = False
 
     @property
@@ -92,7 +94,7 @@ def papers_import(
     are published unless `draft`; an existing paper's status is never changed by an import,
     so papers the editors hid stay hidden. `dry_run` does all the work and rolls it back.
     """
-    summary = ImportSummary(dry_run=dry_run)
+    summary = ImportSummary(dry_run=dry_run, track_ids=False)
     status = Paper.Status.DRAFT if draft else Paper.Status.PUBLISHED
     items = _read_all(paths=paths, fmt=fmt, summary=summary, progress=progress)
 
@@ -156,7 +158,7 @@ def _import_item(item, *, status: str, summary: ImportSummary) -> None:
         return
     summary.bad_fields.extend(Skip(item.location, problem) for problem in item.problems)
     setattr(summary, outcome, getattr(summary, outcome) + 1)
-    if outcome == "created":
+    if outcome == "created" and summary.track_ids:
         summary.created_ids.append(paper.pk)
 
 

@@ -113,7 +113,8 @@ def _create(records: list[PaperRecord], *, keys: dict, status: str, summary) -> 
     _link_repositories(links, repos=repos, refresh=False)
     for record, paper in pairs:
         summary.bad_fields.extend(Skip(record.location, p) for p in record.problems)
-        summary.created_ids.append(paper.pk)
+        if summary.track_ids:
+            summary.created_ids.append(paper.pk)
     summary.created += len(papers)
 
 
