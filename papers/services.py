@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
-from papers.importers.store import store_batch
+from papers.importers.store import PlannerStatistics, store_batch
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
 from papers.topics import topics_for_categories
 
@@ -105,10 +105,12 @@ def papers_import(
     # (and, on SQLite, the write lock) for its whole length nor pays a commit per record.
     # Upserts are idempotent, so an interrupted import is simply run again. New papers and
     # code links are written a batch at a time (papers.importers.store).
+    statistics = PlannerStatistics()
     with transaction.atomic() if dry_run else nullcontext():
         while batch := list(islice(items, IMPORT_BATCH)):
             with transaction.atomic():
                 store_batch(batch, status=status, summary=summary, one_by_one=one_by_one)
+            statistics.refresh(written=summary.created + summary.updated)
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run:
