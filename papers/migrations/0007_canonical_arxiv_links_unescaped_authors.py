@@ -54,7 +54,7 @@ def forward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0004_daily_paper_and_fetch_counts")]
+    dependencies = [("papers", "0006_library_item")]
 
     operations = [
         migrations.AlterField(
