@@ -1,4 +1,4 @@
-"""Migration 0007: links stored before issue 10 take the importers' rules."""
+"""Migration 0009: links stored before issue 10 take the importers' rules."""
 
 import importlib
 from types import SimpleNamespace
@@ -11,7 +11,7 @@ from papers.models import Paper
 from tests.factories import PaperFactory
 
 migration = importlib.import_module(
-    "papers.migrations.0007_canonical_arxiv_links_unescaped_authors"
+    "papers.migrations.0009_canonical_arxiv_links_unescaped_authors"
 )
 
 

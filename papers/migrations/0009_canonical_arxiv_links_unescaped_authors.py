@@ -54,7 +54,7 @@ def forward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0006_library_item")]
+    dependencies = [("papers", "0008_search_sqlite_fts5")]
 
     operations = [
         migrations.AlterField(
