@@ -57,15 +57,21 @@ class Migration(migrations.Migration):
     dependencies = [("papers", "0008_search_sqlite_fts5")]
 
     operations = [
-        migrations.AlterField(
-            model_name="paper",
-            name="authors",
-            field=models.JSONField(
-                blank=True,
-                default=list,
-                encoder=lib.jsonfield.UnicodeJSONEncoder,
-                help_text="Author names, in order.",
-            ),
+        # The encoder changes no column: state only. (On SQLite a real AlterField rebuilds
+        # the table, which drops the triggers that keep the FTS5 search index current.)
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="paper",
+                    name="authors",
+                    field=models.JSONField(
+                        blank=True,
+                        default=list,
+                        encoder=lib.jsonfield.UnicodeJSONEncoder,
+                        help_text="Author names, in order.",
+                    ),
+                ),
+            ]
         ),
         migrations.RunPython(forward, migrations.RunPython.noop),
     ]
