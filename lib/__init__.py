@@ -2,5 +2,5 @@
 
 As healthchecks keeps `hc/lib/`: e-mail building (`emails`), the development mailbox
 backend (`mailbox`), the Redis cache client (`redis_cache`) and rate limiting
-(`ratelimit`). Nothing here imports an app.
+(`ratelimit`), the JSON encoder that keeps text readable (`jsonfield`). Nothing here imports an app.
 """

@@ -34,6 +34,51 @@ def arxiv_links(arxiv_id: str) -> tuple[str, str]:
     return f"https://arxiv.org/abs/{arxiv_id}", f"https://arxiv.org/pdf/{arxiv_id}"
 
 
+# Whatever precedes the scheme is part of it for us: browsers drop leading spaces and
+# control characters, so " javascript:" and "\x01javascript:" are both script links.
+_HTTP_URL = re.compile(r"https?://[^\s/?#\\]+[^\s\\]*", re.IGNORECASE | re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def http_url(value: str) -> str:
+    """`value` if it is an absolute http(s) URL with a host, else InvalidIdentifier.
+
+    Imported links end up in href attributes: `javascript:`, `data:` and any other scheme,
+    in any letter case, are refused, and so is anything with whitespace or a control
+    character in it (browsers strip or ignore those, which turns a harmless-looking value
+    into a different URL). The scheme is lower-cased; nothing else is changed.
+    """
+    text = value if isinstance(value, str) else ""
+    if not _HTTP_URL.fullmatch(text) or _CONTROL.search(text):
+        raise InvalidIdentifier(f"{str(value)[:80]!r} is not an http(s) URL")
+    scheme, rest = text.split(":", 1)
+    return scheme.lower() + ":" + rest
+
+
+_ARXIV_HOSTS = ("arxiv.org", "www.arxiv.org", "export.arxiv.org")
+
+
+def canonical_arxiv_url(url: str) -> str:
+    """An arXiv abstract or PDF link in its one stored spelling, `https://arxiv.org/abs/<id>`
+    or `https://arxiv.org/pdf/<id>` without version or `.pdf`; other URLs unchanged.
+
+    Every source spells them differently (`http://`, `v4`, `.pdf`, old-style ids with their
+    archive in the path), and one paper must have one link whichever source came last.
+    """
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in _ARXIV_HOSTS:
+        return url
+    kind = parts.path.lstrip("/").split("/", 1)[0]
+    if kind not in ("abs", "pdf"):
+        return url
+    try:
+        arxiv_id = parse_arxiv_id(parts.path)
+    except InvalidIdentifier:
+        return url
+    abstract, pdf = arxiv_links(arxiv_id)
+    return abstract if kind == "abs" else pdf
+
+
 CODE_HOSTS = ("github.com", "gitlab.com")
 
 

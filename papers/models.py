@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.urls import get_script_prefix, reverse
 from django.utils.text import slugify
 
+from lib.jsonfield import UnicodeJSONEncoder
 from papers.search import PaperSearchMixin
 
 
@@ -115,7 +116,10 @@ class Paper(models.Model):
     title = models.TextField(help_text="Stored as given (may hold LaTeX); always rendered escaped.")
     title_key = models.CharField(max_length=255, unique=True, editable=False)
     abstract = models.TextField(blank=True)
-    authors = models.JSONField(default=list, blank=True, help_text="Author names, in order.")
+    # Stored unescaped so SQLite's text matching finds non-ASCII names (lib.jsonfield).
+    authors = models.JSONField(
+        default=list, blank=True, encoder=UnicodeJSONEncoder, help_text="Author names, in order."
+    )
     published_on = models.DateField(null=True, blank=True)
     updated_on = models.DateField(null=True, blank=True)
     categories = models.JSONField(default=list, blank=True, help_text="arXiv categories.")

@@ -6,11 +6,12 @@ Views, admin actions, commands and tasks call these; none of them writes papers 
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +20,7 @@ from django.utils.text import slugify
 from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
+from papers.importers.store import PlannerStatistics, store_batch
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
 from papers.topics import topics_for_categories
 
@@ -41,9 +43,13 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: list[Skip] = field(default_factory=list)
+    # Fields dropped from records that were imported all the same (location, what).
+    bad_fields: list[Skip] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     dry_run: bool = False
     created_ids: list[int] = field(default_factory=list)
+    # File imports run to millions of records and keep their memory flat: no id list.
+    track_ids: bool = True
     scores_refreshed: bool = False
 
     @property
@@ -64,6 +70,7 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "skip_reasons": dict(self.skip_reasons()),
+            "bad_fields": len(self.bad_fields),
             "unreadable": self.unreadable,
             "dry_run": self.dry_run,
         }
@@ -87,27 +94,31 @@ def papers_import(
     are published unless `draft`; an existing paper's status is never changed by an import,
     so papers the editors hid stay hidden. `dry_run` does all the work and rolls it back.
     """
-    summary = ImportSummary(dry_run=dry_run)
+    summary = ImportSummary(dry_run=dry_run, track_ids=False)
     status = Paper.Status.DRAFT if draft else Paper.Status.PUBLISHED
     items = _read_all(paths=paths, fmt=fmt, summary=summary, progress=progress)
-    if dry_run:
-        with transaction.atomic():
-            for item in items:
-                _import_item(item, status=status, summary=summary)
-            transaction.set_rollback(True)
-        return summary
+
+    def one_by_one(item):
+        _import_item(item, status=status, summary=summary)
+
     # Committed in batches: a dump of half a million papers neither holds one transaction
     # (and, on SQLite, the write lock) for its whole length nor pays a commit per record.
-    # Upserts are idempotent, so an interrupted import is simply run again.
-    while batch := list(islice(items, IMPORT_BATCH)):
-        with transaction.atomic():
-            for item in batch:
-                _import_item(item, status=status, summary=summary)
-    _refresh_after_import(summary)
+    # Upserts are idempotent, so an interrupted import is simply run again. New papers and
+    # code links are written a batch at a time (papers.importers.store).
+    statistics = PlannerStatistics()
+    with transaction.atomic() if dry_run else nullcontext():
+        while batch := list(islice(items, IMPORT_BATCH)):
+            with transaction.atomic():
+                store_batch(batch, status=status, summary=summary, one_by_one=one_by_one)
+            statistics.refresh(written=summary.created + summary.updated)
+        if dry_run:
+            transaction.set_rollback(True)
+    if not dry_run:
+        _refresh_after_import(summary)
     return summary
 
 
-IMPORT_BATCH = 500
+IMPORT_BATCH = 1000
 
 
 def _read_all(*, paths, fmt, summary: ImportSummary, progress: ProgressCallback | None):
@@ -142,8 +153,14 @@ def _import_item(item, *, status: str, summary: ImportSummary) -> None:
     except IntegrityError as exc:
         summary.skipped.append(Skip(item.location, f"conflicts with a stored record ({exc})"))
         return
+    except (DatabaseError, OverflowError) as exc:
+        # A value the readers let through but the database refuses: this record is
+        # reported, its savepoint rolled back, and the batch around it goes on.
+        summary.skipped.append(Skip(item.location, f"the database refused it ({exc})"))
+        return
+    summary.bad_fields.extend(Skip(item.location, problem) for problem in item.problems)
     setattr(summary, outcome, getattr(summary, outcome) + 1)
-    if outcome == "created":
+    if outcome == "created" and summary.track_ids:
         summary.created_ids.append(paper.pk)
 
 
@@ -424,6 +441,11 @@ def papers_import_items(*, items: Iterable, status: str) -> ImportSummary:
     with transaction.atomic():
         for item in items:
             _import_item(item, status=status, summary=summary)
+    # A fetch runs unattended: its bad records and dropped fields go to the log.
+    for skip in summary.skipped:
+        logger.warning("import skipped %s: %s", skip.location, skip.reason)
+    for bad in summary.bad_fields:
+        logger.warning("import dropped a bad field of %s: %s", bad.location, bad.reason)
     return summary
 
 

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from papers.fetchers.base import session
+from papers.importers.base import valid_stars
 from papers.models import Repository
 from papers.services import repository_record_stars
 
@@ -91,6 +92,11 @@ def refresh_stars(
             try:
                 stars = int(response.json()["stargazers_count"])
             except (ValueError, KeyError, TypeError):
+                summary.failed += 1
+                continue
+            if not valid_stars(stars):
+                # Would overflow the column and end the whole run: this one repository fails.
+                logger.warning("GitHub %s: star count %s out of range", repo, str(stars)[:30])
                 summary.failed += 1
                 continue
             etag = response.headers.get("ETag", "")

@@ -11,8 +11,8 @@ from papers.importers.base import (
     Source,
     UnreadableFile,
     arxiv_id_or_none,
+    finish,
     parse_date,
-    require_title,
     text,
 )
 
@@ -62,7 +62,7 @@ def _record(entry: ET.Element, location: str) -> PaperRecord:
         categories.insert(0, primary.get("term"))
     abstract = text(entry.findtext("atom:summary", "", NS), what="summary")
     comment = text(entry.findtext("arxiv:comment", "", NS), what="comment")
-    return require_title(
+    return finish(
         PaperRecord(
             source="arxiv",
             location=location,
@@ -82,19 +82,9 @@ def _record(entry: ET.Element, location: str) -> PaperRecord:
             published_on=parse_date(entry.findtext("atom:published", "", NS), what="published"),
             updated_on=parse_date(entry.findtext("atom:updated", "", NS), what="updated"),
             categories=[c for c in categories if c],
-            abstract_url=_strip_version(links.get("alternate", "")),
-            pdf_url=_strip_version(links.get("pdf", "")),
+            # Canonical (https, no version) once finish() has checked them.
+            abstract_url=links.get("alternate", ""),
+            pdf_url=links.get("pdf", ""),
             code_text=comment,
         )
     )
-
-
-def _strip_version(url: str) -> str:
-    # Links point at the latest version, so the record is the same whichever version came.
-    if not url:
-        return ""
-    head, _, tail = url.rpartition("/")
-    try:
-        return f"{head}/{arxiv_id_or_none(tail)}" if "/abs/" in url or "/pdf/" in url else url
-    except RecordError:
-        return url

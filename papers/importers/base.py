@@ -12,11 +12,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
-from papers.identifiers import InvalidIdentifier, normalise_repository_url, parse_arxiv_id
+from papers.identifiers import (
+    InvalidIdentifier,
+    canonical_arxiv_url,
+    http_url,
+    normalise_repository_url,
+    parse_arxiv_id,
+)
 
 
 class RecordError(ValueError):
     """A record that cannot be imported; the message says why, for the summary."""
+
+
+class BadLink(RecordError):
+    """A code link that is not a repository: the link is dropped, the paper kept."""
 
 
 class UnreadableFile(Exception):
@@ -54,6 +64,8 @@ class PaperRecord:
     # A record that only links code to a paper another record supplies (the PwC links
     # dump): it never creates a paper.
     links_only: bool = False
+    # Bad fields that were dropped while the rest of the record was kept, for the report.
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -138,8 +150,9 @@ class _TextReader:
             yield pending
 
 
-def iter_json_array(source: Source) -> Iterator[tuple[int, object]]:
-    """(entry number from 1, value) for each element of a top-level JSON array, streamed.
+def iter_json_array(source: Source) -> Iterator[tuple[int, int, object]]:
+    """(entry number from 1, line the entry starts on, value) for each element of a
+    top-level JSON array, streamed.
 
     The Papers with Code dumps are hundreds of megabytes: they are decoded an entry at a
     time instead of loading the whole document. A syntax error ends the file with
@@ -149,6 +162,7 @@ def iter_json_array(source: Source) -> Iterator[tuple[int, object]]:
     buffer = ""
     pos = 0
     eof = False
+    line = 1
 
     def fill() -> bool:
         nonlocal buffer, pos, eof
@@ -161,9 +175,10 @@ def iter_json_array(source: Source) -> Iterator[tuple[int, object]]:
         return True
 
     def skip_space():
-        nonlocal pos
+        nonlocal pos, line
         while True:
             while pos < len(buffer) and buffer[pos] in " \t\r\n\ufeff":
+                line += buffer[pos] == "\n"
                 pos += 1
             if pos < len(buffer) or not fill():
                 return
@@ -194,17 +209,20 @@ def iter_json_array(source: Source) -> Iterator[tuple[int, object]]:
                 if not eof and fill():
                     continue
                 raise UnreadableFile(
-                    f"{source.path}: entry {number} is not valid JSON ({exc.msg})"
+                    f"{source.path}: entry {number} is not valid JSON ({exc.msg}); "
+                    f"it starts on line {line}"
                 ) from None
+        start_line = line
+        line += buffer.count("\n", pos, end)
         pos = end
-        yield number, value
+        yield number, start_line, value
 
 
 def read_json_entries(source: Source, parse) -> Iterator[Item]:
     """`parse(entry, location=...)` applied to each entry of a JSON array file; an entry it
-    rejects with RecordError becomes a Skip naming the entry."""
-    for number, entry in iter_json_array(source):
-        location = f"{source.name}: entry {number}"
+    rejects with RecordError becomes a Skip naming the file, line and entry."""
+    for number, line, entry in iter_json_array(source):
+        location = f"{source.name}:{line}: entry {number}"
         try:
             yield parse(entry, location=location)
         except RecordError as exc:
@@ -219,6 +237,7 @@ def text(value, *, what: str, limit: int = 100_000) -> str:
         return ""
     if not isinstance(value, str):
         raise RecordError(f"{what} is not a string")
+    _no_nul(value, what=what)
     # Keep LaTeX and markup as given (rendering escapes it), but fold whitespace runs.
     value = " ".join(value.split())
     if len(value) > limit:
@@ -233,7 +252,16 @@ def string_list(value, *, what: str) -> list[str]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RecordError(f"{what} is not a list of strings")
+    for item in value:
+        _no_nul(item, what=what)
     return [" ".join(v.split()) for v in value if v.strip()]
+
+
+def _no_nul(value: str, *, what: str) -> None:
+    # PostgreSQL text cannot hold NUL: refused here, the record is reported by line instead
+    # of failing its whole batch in the database.
+    if "\x00" in value:
+        raise RecordError(f"{what} contains a NUL character")
 
 
 def parse_date(value, *, what: str) -> date | None:
@@ -260,15 +288,24 @@ def arxiv_id_or_none(value, *, what: str = "arxiv_id") -> str | None:
         raise RecordError(str(exc)) from None
 
 
+# Star counts are stored in PositiveIntegerFields: PostgreSQL's integer.
+STARS_MAX = 2**31 - 1
+
+
+def valid_stars(stars) -> bool:
+    return isinstance(stars, int) and not isinstance(stars, bool) and 0 <= stars <= STARS_MAX
+
+
 def repository(url, *, is_official=False, framework="", stars=None) -> RepositoryRecord:
+    """A code link; BadLink when `url` is not a repository, RecordError for bad stars."""
     if not isinstance(url, str):
-        raise RecordError("repository url is not a string")
+        raise BadLink("repository url is not a string")
     try:
         normalised, owner, name = normalise_repository_url(url)
     except InvalidIdentifier as exc:
-        raise RecordError(str(exc)) from None
-    if stars is not None and (not isinstance(stars, int) or isinstance(stars, bool) or stars < 0):
-        raise RecordError("repository stars is not a non-negative integer")
+        raise BadLink(str(exc)) from None
+    if stars is not None and not valid_stars(stars):
+        raise RecordError(f"repository stars {str(stars)[:30]} is out of range (0 to {STARS_MAX})")
     framework = framework if isinstance(framework, str) else ""
     return RepositoryRecord(
         url=normalised,
@@ -280,7 +317,38 @@ def repository(url, *, is_official=False, framework="", stars=None) -> Repositor
     )
 
 
-def require_title(record: PaperRecord) -> PaperRecord:
+def code_links(problems: list[str], links: list[dict]) -> list[RepositoryRecord]:
+    """repository(**link) for each link; a link that is not a repository is dropped and
+    reported in `problems`, so the paper around it is still imported."""
+    records = []
+    for link in links:
+        try:
+            records.append(repository(**link))
+        except BadLink as exc:
+            problems.append(f"code link dropped: {exc}")
+    return records
+
+
+URL_FIELDS = ("abstract_url", "pdf_url")
+
+
+def finish(record: PaperRecord) -> PaperRecord:
+    """The checks every reader's record goes through: a title, and links that are
+    http(s) only (others are dropped and reported: they end up in href attributes),
+    arXiv links in their canonical version-less https spelling."""
     if not record.title:
         raise RecordError("no title")
+    for name in URL_FIELDS:
+        value = getattr(record, name)
+        if value in (None, ""):
+            setattr(record, name, "")
+            continue
+        try:
+            url = canonical_arxiv_url(http_url(value))
+            if len(url) > 500:
+                raise InvalidIdentifier(f"{url[:80]!r}... is longer than 500 characters")
+        except InvalidIdentifier as exc:
+            record.problems.append(f"{name} dropped: {exc}")
+            url = ""
+        setattr(record, name, url)
     return record

@@ -9,11 +9,13 @@ from papers.importers.base import (
     RecordError,
     Source,
     arxiv_id_or_none,
+    code_links,
+    finish,
     parse_date,
     read_json_entries,
-    repository,
-    require_title,
+    string_list,
     text,
+    valid_stars,
 )
 
 
@@ -29,23 +31,23 @@ def record_from_entry(entry, *, location: str) -> PaperRecord:
     authors = paper.get("authors") or []
     if not isinstance(authors, list):
         raise RecordError("paper.authors is not a list")
-    names = [
-        " ".join(a["name"].split())
-        for a in authors
-        if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
-    ]
-    repos = []
+    names = string_list(
+        [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)],
+        what="paper.authors",
+    )
+    problems: list[str] = []
+    links = []
     if paper.get("githubRepo"):
         stars = paper.get("githubStars")
-        repos.append(
-            repository(
-                paper["githubRepo"],
-                is_official=True,  # set by the paper's authors on Hugging Face
-                stars=stars if isinstance(stars, int) and stars >= 0 else None,
-            )
-        )
+        if stars is not None and not valid_stars(stars):
+            problems.append(f"githubStars {str(stars)[:30]} dropped: not a star count")
+            stars = None
+        # Set by the paper's authors on Hugging Face, so official. It may name an
+        # organisation rather than a repository: the paper is imported all the same.
+        links.append({"url": paper["githubRepo"], "is_official": True, "stars": stars})
+    repos = code_links(problems, links)
     abstract_url, pdf_url = arxiv_links(arxiv_id) if arxiv_id else ("", "")
-    return require_title(
+    return finish(
         PaperRecord(
             source="hf",
             location=location,
@@ -57,5 +59,6 @@ def record_from_entry(entry, *, location: str) -> PaperRecord:
             abstract_url=abstract_url,
             pdf_url=pdf_url,
             repositories=repos,
+            problems=problems,
         )
     )

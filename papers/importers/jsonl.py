@@ -10,9 +10,9 @@ from papers.importers.base import (
     Skip,
     Source,
     arxiv_id_or_none,
+    code_links,
+    finish,
     parse_date,
-    repository,
-    require_title,
     string_list,
     text,
 )
@@ -45,6 +45,7 @@ def record_from_dict(data, *, location: str, source: str) -> PaperRecord:
     unknown = set(data) - FIELDS
     if unknown:
         raise RecordError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    problems: list[str] = []
     record = PaperRecord(
         source=source,
         location=location,
@@ -56,12 +57,13 @@ def record_from_dict(data, *, location: str, source: str) -> PaperRecord:
         published_on=parse_date(data.get("published"), what="published"),
         updated_on=parse_date(data.get("updated"), what="updated"),
         categories=string_list(data.get("categories"), what="categories"),
-        abstract_url=text(data.get("abstract_url"), what="abstract_url", limit=500),
-        pdf_url=text(data.get("pdf_url"), what="pdf_url", limit=500),
+        abstract_url=data.get("abstract_url"),
+        pdf_url=data.get("pdf_url"),
         topics=_topics(data.get("topics")),
-        repositories=_repositories(data.get("repositories")),
+        repositories=_repositories(data.get("repositories"), problems),
+        problems=problems,
     )
-    return require_title(record)
+    return finish(record)
 
 
 def _topics(value) -> list[tuple[str, str]]:
@@ -82,26 +84,26 @@ def _topics(value) -> list[tuple[str, str]]:
     return topics
 
 
-def _repositories(value):
+def _repositories(value, problems: list[str]):
     if value is None:
         return []
     if not isinstance(value, list):
         raise RecordError("repositories is not a list")
-    repos = []
+    links = []
     for item in value:
         if isinstance(item, str):
             item = {"url": item}
         if not isinstance(item, dict):
             raise RecordError("a repository is neither a URL nor an object")
-        repos.append(
-            repository(
-                item.get("url"),
-                is_official=item.get("official", False),
-                framework=item.get("framework", ""),
-                stars=item.get("stars"),
-            )
+        links.append(
+            {
+                "url": item.get("url"),
+                "is_official": item.get("official", False),
+                "framework": item.get("framework", ""),
+                "stars": item.get("stars"),
+            }
         )
-    return repos
+    return code_links(problems, links)
 
 
 def dump(paper) -> str:

@@ -9,10 +9,10 @@ from papers.importers.base import (
     RecordError,
     Source,
     arxiv_id_or_none,
+    finish,
     parse_date,
     read_json_entries,
     repository,
-    require_title,
     string_list,
     text,
 )
@@ -29,7 +29,7 @@ def _entry(entry, *, location: str) -> PaperRecord:
 
 
 def _paper(entry: dict, location: str) -> PaperRecord:
-    return require_title(
+    return finish(
         PaperRecord(
             source="pwc",
             location=location,
@@ -38,14 +38,15 @@ def _paper(entry: dict, location: str) -> PaperRecord:
             abstract=text(entry.get("abstract"), what="abstract"),
             authors=string_list(entry.get("authors"), what="authors"),
             published_on=parse_date(entry.get("date"), what="date"),
-            abstract_url=text(entry.get("url_abs"), what="url_abs", limit=500),
-            pdf_url=text(entry.get("url_pdf"), what="url_pdf", limit=500),
+            abstract_url=entry.get("url_abs"),
+            pdf_url=entry.get("url_pdf"),
         )
     )
 
 
 def _link(entry: dict, location: str) -> PaperRecord:
-    return require_title(
+    # The record is the code link: a link that is not a repository skips it (BadLink).
+    return finish(
         PaperRecord(
             source="pwc",
             location=location,

@@ -1,5 +1,6 @@
 """Filters for paper pages: search headlines, short author lists, compact star counts,
-LaTeX as MathML, absolute URLs for link previews, and whether to show the banner."""
+LaTeX as MathML, absolute URLs for link previews, whether to show the banner, and
+http(s)-only links."""
 
 import re
 
@@ -10,6 +11,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from papers import maths
+from papers.identifiers import InvalidIdentifier
+from papers.identifiers import http_url as _http_url
 from papers.search import MARK_END, MARK_START, mark_terms
 
 register = template.Library()
@@ -25,6 +28,17 @@ def headline(text: str, query: str = "") -> str:
     # Whatever marker is left has no partner: drop it rather than leave a <mark> open.
     html = html.replace(MARK_START, "").replace(MARK_END, "")
     return mark_safe(html)
+
+
+@register.filter
+def http_url(value) -> str:
+    """`value` if it is an http(s) URL, else "": every href built from imported data goes
+    through it, so a `javascript:` or `data:` link that reached the database some other
+    way (an old import, a bulk SQL load) still never becomes a working link."""
+    try:
+        return _http_url(value)
+    except InvalidIdentifier:
+        return ""
 
 
 @register.filter

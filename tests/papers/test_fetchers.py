@@ -16,7 +16,7 @@ from papers.fetchers.huggingface import API_URL as HF_URL
 from papers.fetchers.huggingface import fetch_daily
 from papers.importers.base import PaperRecord, Skip
 from papers.models import Paper, StarSnapshot
-from papers.services import papers_add_by_arxiv_ids
+from papers.services import papers_add_by_arxiv_ids, papers_import_items
 from tests.factories import PaperFactory, PaperRepositoryFactory, RepositoryFactory
 
 DATA = Path(__file__).parent / "data"
@@ -275,3 +275,80 @@ def test_it_moves_deleted_repositories_to_the_back_of_the_queue():
 
     assert summary.missing == 1
     assert list(github.repositories_due(10)) == [fresh, repo]
+
+
+# --- Hostile and broken answers (issue 10): the fetchers report and go on, as imports do ---
+
+
+def _hf(arxiv_id, title, **paper):
+    return {"paper": {"id": arxiv_id, "title": title, "summary": "Abstract.", **paper}}
+
+
+@responses.activate
+@pytest.mark.django_db
+def test_it_imports_fetched_hugging_face_papers_around_bad_entries():
+    responses.get(
+        HF_URL,
+        json=[
+            _hf("2411.00001", "Organisation link", githubRepo="https://github.com/SomeOrg"),
+            _hf("2411.00002", "NUL\x00 title"),
+            _hf(
+                "2411.00003",
+                "Impossible star count",
+                githubRepo="https://github.com/a/b",
+                githubStars=99999999999999999999,
+            ),
+            _hf("2411.00004", "Fine"),
+        ],
+    )
+
+    summary = papers_import_items(items=fetch_daily(), status=Paper.Status.PUBLISHED)
+
+    assert summary.created == 3
+    assert [(s.location, s.reason) for s in summary.skipped] == [
+        ("Hugging Face daily papers: entry 2", "title contains a NUL character")
+    ]
+    assert [b.location for b in summary.bad_fields] == [
+        "Hugging Face daily papers: entry 1",
+        "Hugging Face daily papers: entry 3",
+    ]
+    assert not Paper.objects.get(arxiv_id="2411.00001").has_code
+    assert Paper.objects.get(arxiv_id="2411.00003").has_code
+
+
+@responses.activate
+def test_it_fetches_old_style_arxiv_ids_with_canonical_links():
+    feed = (DATA / "arxiv_query.atom").read_text()
+    feed = feed.replace("1706.03762v7", "astro-ph/0601001v1").replace(
+        "1706.03762", "astro-ph/0601001"
+    )
+    responses.get(ARXIV_URL, body=feed)
+    client = ArxivClient(spacing=Spacing("t", 0, clock=FakeClock(), sleep=lambda s: None))
+
+    records = list(client.fetch_recent(categories=["cs.LG"], max_results=3))
+
+    assert records[0].arxiv_id == "astro-ph/0601001"
+    assert (records[0].abstract_url, records[0].pdf_url) == (
+        "https://arxiv.org/abs/astro-ph/0601001",
+        "https://arxiv.org/pdf/astro-ph/0601001",
+    )
+
+
+@_github_test
+def test_it_fails_one_repository_whose_star_count_is_out_of_range_and_goes_on():
+    paper, repo = _lora_repo()
+    other = _other_repo()
+    PaperRepositoryFactory(paper=paper, repository=other)
+    body = (DATA / "github_repo_microsoft_lora.json").read_text()
+    responses.get(
+        GITHUB_URL,
+        body=body.replace('"stargazers_count": 10789', '"stargazers_count": 99999999999999999999'),
+        headers=_rate(),
+    )
+    responses.get("https://api.github.com/repos/a/b", body=body, headers=_rate())
+
+    summary = github.refresh_stars(repositories=github.repositories_due(10), token="")
+
+    assert (summary.failed, summary.refreshed) == (1, 1)
+    repo.refresh_from_db()
+    assert repo.stars == 10_000

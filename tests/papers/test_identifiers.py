@@ -2,7 +2,9 @@ import pytest
 
 from papers.identifiers import (
     InvalidIdentifier,
+    canonical_arxiv_url,
     extract_code_links,
+    http_url,
     normalise_repository_url,
     parse_arxiv_id,
 )
@@ -85,3 +87,65 @@ def test_it_extracts_code_links_as_authors_write_them_in_abstracts():
 
 def test_it_finds_no_code_links_in_plain_text():
     assert extract_code_links("We study github and code availability.") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(document.domain)",
+        "JAVASCRIPT:alert(1)",
+        "jAvAsCrIpT:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        " javascript:alert(1)",
+        "\tjavascript:alert(1)",
+        "\x00javascript:alert(1)",
+        "\x1fhttps://example.org",
+        "https://exa\x00mple.org",
+        "https://example.org/a b",
+        "vbscript:msgbox(1)",
+        "file:///etc/passwd",
+        "//example.org",
+        "https://",
+        "https:/example.org",
+        "http:\\\\example.org",
+        "",
+        None,
+    ],
+)
+def test_it_refuses_every_link_that_is_not_http_or_https(value):
+    with pytest.raises(InvalidIdentifier):
+        http_url(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://example.org/a?b=c#d", "https://example.org/a?b=c#d"),
+        ("HTTP://Example.org/A", "http://Example.org/A"),
+        ("https://arxiv.org/abs/2401.01234", "https://arxiv.org/abs/2401.01234"),
+    ],
+)
+def test_it_keeps_http_and_https_links(value, expected):
+    assert http_url(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://arxiv.org/abs/1706.03762v7", "https://arxiv.org/abs/1706.03762"),
+        ("http://arxiv.org/pdf/1706.03762v4.pdf", "https://arxiv.org/pdf/1706.03762"),
+        ("https://arxiv.org/pdf/1706.03762", "https://arxiv.org/pdf/1706.03762"),
+        ("http://arxiv.org/abs/astro-ph/0601001v1", "https://arxiv.org/abs/astro-ph/0601001"),
+        ("http://arxiv.org/pdf/astro-ph/0601001v1", "https://arxiv.org/pdf/astro-ph/0601001"),
+        ("http://arxiv.org/abs/math.GT/0309136v2", "https://arxiv.org/abs/math.GT/0309136"),
+        ("http://export.arxiv.org/abs/2401.01234v2", "https://arxiv.org/abs/2401.01234"),
+        ("https://www.arxiv.org/abs/2401.01234", "https://arxiv.org/abs/2401.01234"),
+        (
+            "https://openreview.net/forum?id=2401.01234v2",
+            "https://openreview.net/forum?id=2401.01234v2",
+        ),
+        ("https://arxiv.org/list/cs.LG/recent", "https://arxiv.org/list/cs.LG/recent"),
+    ],
+)
+def test_it_spells_every_arxiv_link_one_canonical_way(url, expected):
+    assert canonical_arxiv_url(url) == expected

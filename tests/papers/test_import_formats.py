@@ -55,10 +55,6 @@ def test_it_reads_the_projects_jsonl_and_reports_each_bad_line_by_number():
         ("papers.jsonl:4", "not valid JSON (Expecting value)"),
         ("papers.jsonl:5", "no title"),
         ("papers.jsonl:6", "published 'yesterday' is not a date (YYYY-MM-DD)"),
-        (
-            "papers.jsonl:7",
-            "'https://example.org/not/a/repo' is not a GitHub or GitLab repository URL",
-        ),
         ("papers.jsonl:8", "not a JSON object"),
         ("papers.jsonl:9", "unknown field(s): colour"),
     ]
@@ -73,12 +69,17 @@ def test_it_reads_the_papers_with_code_papers_dump_gzipped():
     ]
     attention = records[0]
     assert attention.arxiv_id == "1706.03762"
-    assert attention.abstract_url == "http://arxiv.org/abs/1706.03762v7"
+    # Stored canonical: https, no version, no ".pdf", whatever the dump wrote.
+    assert attention.abstract_url == "https://arxiv.org/abs/1706.03762"
+    assert attention.pdf_url == "https://arxiv.org/pdf/1706.03762"
     assert attention.published_on == date(2017, 6, 12)
     assert attention.authors[:2] == ["Ashish Vaswani", "Noam Shazeer"]
     assert [(s.location, s.reason) for s in skips] == [
-        ("papers-with-abstracts.json.gz: entry 3", "no title"),
-        ("papers-with-abstracts.json.gz: entry 4", "date '12/10/2015' is not a date (YYYY-MM-DD)"),
+        ("papers-with-abstracts.json.gz:63: entry 3", "no title"),
+        (
+            "papers-with-abstracts.json.gz:76: entry 4",
+            "date '12/10/2015' is not a date (YYYY-MM-DD)",
+        ),
     ]
 
 
@@ -105,7 +106,7 @@ def test_it_reads_the_papers_with_code_links_dump():
         ("1512.03385", "https://github.com/kaiminghe/deep-residual-networks", True, ""),
         (None, "https://github.com/someone/something", False, ""),
     ]
-    assert [s.location for s in skips] == ["links-between-papers-and-code.json.gz: entry 5"]
+    assert [s.location for s in skips] == ["links-between-papers-and-code.json.gz:50: entry 5"]
 
 
 def test_it_reads_arxiv_api_atom_with_versions_folded_and_code_in_comments():
@@ -120,8 +121,8 @@ def test_it_reads_arxiv_api_atom_with_versions_folded_and_code_in_comments():
     assert llava.categories == ["cs.CV", "cs.CL"]
     assert llava.published_on == date(2024, 11, 15)
     assert llava.updated_on == date(2024, 11, 19)
-    assert llava.abstract_url == "http://arxiv.org/abs/2411.10440"
-    assert llava.pdf_url == "http://arxiv.org/pdf/2411.10440"
+    assert llava.abstract_url == "https://arxiv.org/abs/2411.10440"
+    assert llava.pdf_url == "https://arxiv.org/pdf/2411.10440"
     assert "github.com/PKU-YuanGroup/LLaVA-CoT" in llava.code_text
     assert records[2].doi == "10.48550/arXiv.2106.09685"
     assert records[0].categories[0] == "cs.CL"  # the primary category first
@@ -148,7 +149,7 @@ def test_it_reads_hugging_face_daily_papers_with_their_github_repo():
     ]
     assert records[1].repositories == []
     assert [(s.location, s.reason) for s in skips] == [
-        ("hf_daily_papers.json: entry 3", "no 'paper' object")
+        ("hf_daily_papers.json:44: entry 3", "no 'paper' object")
     ]
 
 

@@ -37,9 +37,13 @@ def _snapshot():
 def test_it_imports_jsonl_and_prints_a_summary_with_reasons():
     out, err = _run(DATA / "papers.jsonl")
 
-    assert "2 created, 0 updated, 0 unchanged, 6 skipped" in out
+    assert "3 created, 0 updated, 0 unchanged, 5 skipped" in out
     assert "skipped 1: no title" in out
     assert "skipped papers.jsonl:4: not valid JSON (Expecting value)" in err
+    # A code link that is not a repository is dropped and reported; the paper stays.
+    assert "1 bad field(s) dropped" in out
+    assert "bad field papers.jsonl:7: code link dropped: 'https://example.org/not/a/repo'" in err
+    assert not Paper.objects.get(title="Bad repo").has_code
     lora = Paper.objects.get(arxiv_id="2106.09685")
     assert lora.status == Paper.Status.PUBLISHED
     assert lora.slug == "lora-low-rank-adaptation-of-large-language-models"
@@ -203,7 +207,7 @@ def test_it_creates_drafts_when_asked():
 def test_it_writes_nothing_on_a_dry_run():
     out, _ = _run(DATA / "papers.jsonl", DATA / "arxiv_query.atom", "--dry-run")
 
-    assert out.startswith("Dry run (nothing stored): 4 created, 1 updated")
+    assert out.startswith("Dry run (nothing stored): 5 created, 1 updated")
     assert not Paper.objects.exists()
     assert not Repository.objects.exists()
 

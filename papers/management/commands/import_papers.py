@@ -35,6 +35,10 @@ class Command(BaseCommand):
             self.stderr.write(f"skipped {skip.location}: {skip.reason}")
         if len(summary.skipped) > SKIPS_SHOWN:
             self.stderr.write(f"... and {len(summary.skipped) - SKIPS_SHOWN} more skipped")
+        for bad in summary.bad_fields[:SKIPS_SHOWN]:
+            self.stderr.write(f"bad field {bad.location}: {bad.reason}")
+        if len(summary.bad_fields) > SKIPS_SHOWN:
+            self.stderr.write(f"... and {len(summary.bad_fields) - SKIPS_SHOWN} more bad fields")
         prefix = "Dry run (nothing stored): " if dry_run else ""
         self.stdout.write(
             f"{prefix}{summary.created} created, {summary.updated} updated, "
@@ -44,8 +48,16 @@ class Command(BaseCommand):
             self.stdout.write(f"  skipped {count}: {reason}")
         if summary.scores_refreshed:
             self.stdout.write("Trending scores recomputed: the site and the next digest show them.")
-        if summary.read == 0:
+        if summary.bad_fields:
+            self.stdout.write(
+                f"{len(summary.bad_fields)} bad field(s) dropped from imported papers "
+                "(listed above)"
+            )
+        if summary.read == 0 and summary.unreadable:
             raise CommandError("nothing could be read")
+        if summary.read == 0:
+            # A feed that parsed and simply had no entries (an arXiv query with no results).
+            self.stdout.write("The files held no records: nothing to import.")
 
 
 class ProgressBar:
