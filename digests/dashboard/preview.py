@@ -9,7 +9,6 @@ disagree with what the sender does.
 
 import copy
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from digests import rendering, selection, sending
 from digests.models import Delivery, Edition, Kind
 from digests.services import edition_preview
+from digests.services import reader as reader_services
 from papers.models import Paper
 from subscriptions.models import Subscriber
 
@@ -79,24 +79,18 @@ def next_send(subscriber: Subscriber, *, now: dt.datetime) -> tuple[dt.date, str
 def _candidates(edition: Edition, entries) -> list[selection.Candidate]:
     if edition.pk:
         return selection.edition_candidates(edition)
-    topics = defaultdict(set)
-    rows = Paper.topics.through.objects.filter(paper_id__in=[e.id for e in entries])
-    for paper_id, topic_id in rows.values_list("paper_id", "topic_id"):
-        topics[paper_id].add(topic_id)
-    return [
-        selection.Candidate(
-            paper_id=e.id,
-            topic_ids=frozenset(topics[e.id]),
-            text=f"{e.title}\n{e.abstract}".lower(),
-            has_code=bool(e.code),
-        )
-        for e in entries
-    ]
+    # Not composed yet: the same candidates the send would build (topics, code, features).
+    papers = Paper.objects.in_bulk([e.id for e in entries])
+    return selection.candidates_of([(papers[e.id], e.reason) for e in entries if e.id in papers])
 
 
-def _choose(subscriber, candidates, topic_ids, seen) -> selection.Choice:
+def _choose(
+    subscriber, candidates, topic_ids, seen, muted=frozenset(), profile=None
+) -> selection.Choice:
     # The one call into the sender's choice (see the module docstring).
-    reader = selection.reader_for(subscriber, topic_ids=topic_ids, seen=seen)
+    reader = selection.reader_for(
+        subscriber, topic_ids=topic_ids, seen=seen, muted=muted, profile=profile
+    )
     return selection.choose(reader=reader, candidates=candidates)
 
 
@@ -138,8 +132,12 @@ def reader_preview(*, subscriber: Subscriber, now: dt.datetime | None = None) ->
         subscriber_ids=[subscriber.pk],
         paper_ids=[c.paper_id for c in candidates],
     ).get(subscriber.pk, set())
-    choice = _choose(subscriber, candidates, topic_ids, seen)
+    # The reader's relevance model and muted topics, read as the send reads them.
+    profile = reader_services.reader_profiles([subscriber.pk]).get(subscriber.pk)
+    muted = reader_services.muted_topics([subscriber.pk]).get(subscriber.pk, frozenset())
+    choice = _choose(subscriber, candidates, topic_ids, seen, muted, profile)
     places = {pk: n for n, pk in enumerate(choice.paper_ids, start=1)}
+    personal = {p.paper_id: p.personal_reason for p in choice.papers if p.personal_reason}
     checks = _filters(subscriber, topic_ids, topic_names)
     verdicts = []
     for rank, candidate in enumerate(candidates, start=1):
@@ -152,6 +150,10 @@ def reader_preview(*, subscriber: Subscriber, now: dt.datetime | None = None) ->
                 if checks
                 else "The reader has no filters, and it was never sent to them"
             )
+            if candidate.paper_id in personal:
+                verdict.reasons.append(f"Placed by relevance: {personal[candidate.paper_id]}")
+        elif muted and candidate.topic_ids & muted:
+            verdict.reasons.append("In a topic the reader muted")
         else:
             for reason, only, only_topics in checks:
                 if not _choose(only, [candidate], only_topics, set()).paper_ids:
@@ -160,8 +162,9 @@ def reader_preview(*, subscriber: Subscriber, now: dt.datetime | None = None) ->
             if passes and candidate.paper_id in seen:
                 verdict.reasons.append("Already sent to this reader in an earlier digest")
             elif passes:
+                order = " in their personal order" if profile and not profile.is_cold() else ""
                 verdict.reasons.append(
-                    f"Beyond the reader's {subscriber.papers_per_email} papers per e-mail"
+                    f"Beyond the reader's {subscriber.papers_per_email} papers per e-mail{order}"
                 )
         verdicts.append(verdict)
 

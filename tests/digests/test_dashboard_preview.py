@@ -121,3 +121,29 @@ def test_it_keeps_the_preview_from_staff_who_may_not_view_readers(client):
     reader = SubscriberFactory()
 
     assert client.get(f"/admin/reader-preview/{reader.pk}/").status_code == 403
+
+
+def test_it_shows_the_relevance_reason_and_muted_topics(papers):
+    from digests.models import ReaderSignal, TopicMute
+    from digests.services import reader as reader_services
+
+    muted = TopicFactory(name="Robotics", slug="robotics")
+    papers[5].topics.add(muted)
+    Paper.objects.filter(pk=papers[6].pk).update(
+        title="Sparse attention kernels", abstract="Sparse attention for long context."
+    )
+    liked = Paper.objects.create(
+        title="Sparse attention, the original", slug="sparse-original", abstract="Sparse attention."
+    )
+    subscriber = SubscriberFactory(papers_per_email=5)
+    TopicMute.objects.create(subscriber=subscriber, topic=muted)
+    ReaderSignal.objects.create(subscriber=subscriber, paper=liked, kind="more")
+    reader_services.vocabulary_build()
+    reader_services.reader_models_train(subscriber_ids=[subscriber.pk])
+
+    why = _reasons(reader_preview(subscriber=subscriber))
+
+    place, reasons = why[papers[6].pk]
+    assert place == 1  # lifted from 7th by the reader's More like this
+    assert reasons[-1] == "Placed by relevance: Like papers you marked More like this"
+    assert why[papers[5].pk] == (None, ["In a topic the reader muted"])
