@@ -30,3 +30,28 @@ def test_it_puts_the_two_commands_first():
         ["make", "run"],
         ["make", "test"],
     ]
+
+
+def test_it_links_every_design_note():
+    readme = (ROOT / "README.md").read_text()
+    notes = sorted(path.name for path in (ROOT / "docs").glob("*.md"))
+
+    assert "development.md" in notes  # the glob found the docs, not nothing
+    unlinked = [name for name in notes if f"](docs/{name})" not in readme]
+    assert unlinked == []
+
+
+def test_it_links_only_files_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    targets = re.findall(r"\]\(((?!https?:|#)[^)#\s]+)", readme)
+
+    assert "docs/screenshot.png" in targets
+    missing = [target for target in targets if not (ROOT / target).exists()]
+    assert missing == []
+
+
+def test_it_stays_a_front_door():
+    # The README is read first; design notes and benchmark tables belong in docs/.
+    lines = (ROOT / "README.md").read_text().splitlines()
+
+    assert len(lines) <= 250
