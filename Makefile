@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
-	mkdir -p var
+	mkdir -p "$${PAPERBOY_VAR_DIR:-var}"
 	$(PY) manage.py migrate --noinput
 
 # Loads the bundled sample papers only into an empty database.
@@ -51,7 +51,7 @@ check-deploy: install
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf var/broker var/results var/cache var/mail
+	d="$${PAPERBOY_VAR_DIR:-var}"; rm -rf "$$d/broker" "$$d/results" "$$d/cache" "$$d/mail"
 
 # Start over: an empty database with the sample loaded afresh (dates relative to today).
 # The embedded SQLite database and var/ go; with DATABASE_URL set, its tables are flushed.
