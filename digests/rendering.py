@@ -16,12 +16,13 @@ from django.utils import dateformat
 
 from digests.models import Edition, EditionPaper
 from lib.emails import render_parts
+from lib.latex_text import latex_to_text
 from papers.models import PaperRepository
 
 MERGE_FIELDS = ("unsubscribe_url", "manage_url")
 _SENTINEL = "PBMERGE_{}_PBMERGE"
 _SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
-ABSTRACT_CHARS = 320
+ABSTRACT_CHARS = 240  # two or three lines of the e-mail's column
 AUTHORS_SHOWN = 4
 
 
@@ -38,6 +39,9 @@ class PaperEntry:
     reason: str
     stars: int
     code: tuple  # ((url, "owner/name", stars, is_official), ...)
+    arxiv_url: str = ""
+    pdf_url: str = ""
+    thumbnail_url: str = ""
 
 
 class Template:
@@ -77,9 +81,16 @@ class Rendered:
 
 
 def sample_links() -> dict[str, str]:
-    # Longest realistic values, for size checks and previews.
-    token = "x" * 90
-    return {name: f"{settings.SITE_URL}/{name}/{token}/" for name in MERGE_FIELDS}
+    """Links as a reader gets them, signed for a made-up reader: for the admin's preview
+    (which must look real) and size checks (a long address makes long tokens)."""
+    from subscriptions import tokens
+    from subscriptions.models import Subscriber
+
+    reader = Subscriber(pk=1_234_567, email="a.long-reader-address@example.org")
+    return {
+        "unsubscribe_url": tokens.unsubscribe_url(reader),
+        "manage_url": tokens.manage_url(reader),
+    }
 
 
 def _authors(names: list) -> str:
@@ -94,6 +105,24 @@ def _short(text: str) -> str:
     if len(text) <= ABSTRACT_CHARS:
         return text
     return text[:ABSTRACT_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+
+
+def _arxiv_urls(paper) -> tuple[str, str]:
+    """(abstract page, PDF) on arXiv, or wherever the paper's own links point."""
+    arxiv_id = getattr(paper, "arxiv_id", "") or ""
+    abstract = paper.abstract_url or (f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else "")
+    pdf = paper.pdf_url or (f"https://arxiv.org/pdf/{arxiv_id}" if arxiv_id else "")
+    return abstract, pdf
+
+
+def _thumbnail_url(paper) -> str:
+    # HOOK(thumbnail): `Paper.thumbnail` (an image in Django's storage) comes from the
+    # `site` branch; until it is merged papers have no such attribute and this is "".
+    image = getattr(paper, "thumbnail", None)
+    if not image:
+        return ""
+    url = image.url
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
 def _paper_url(paper) -> str:
@@ -117,17 +146,21 @@ def paper_entries(papers_with_reasons: list[tuple]) -> list[PaperEntry]:
         code.setdefault(link.paper_id, []).append(
             (repo.url, f"{repo.owner}/{repo.name}", repo.stars, link.is_official)
         )
+    # E-mail shows LaTeX as readable text: no client runs MathJax and few render MathML.
     return [
         PaperEntry(
             id=paper.pk,
-            title=paper.title,
+            title=latex_to_text(paper.title),
             url=_paper_url(paper),
             authors=_authors(paper.authors),
             published_on=paper.published_on,
-            abstract=_short(paper.abstract),
+            abstract=_short(latex_to_text(paper.abstract)),
             reason=reason,
             stars=paper.stars,
             code=tuple(code.get(paper.pk, [])[:3]),
+            arxiv_url=_arxiv_urls(paper)[0],
+            pdf_url=_arxiv_urls(paper)[1],
+            thumbnail_url=_thumbnail_url(paper),
         )
         for paper, reason in papers_with_reasons
     ]
