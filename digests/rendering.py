@@ -22,7 +22,7 @@ from papers.models import PaperRepository
 MERGE_FIELDS = ("unsubscribe_url", "manage_url")
 _SENTINEL = "PBMERGE_{}_PBMERGE"
 _SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
-ABSTRACT_CHARS = 240  # two or three lines of the e-mail's column
+ABSTRACT_CHARS = 200  # two or three lines of the e-mail's column
 AUTHORS_SHOWN = 4
 
 
