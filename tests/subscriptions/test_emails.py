@@ -120,3 +120,21 @@ def test_the_unknown_account_e_mail_offers_to_sign_up(client, outbox):
     assert "there is no account for this address" in text
     assert "there is no account for this address" in html
     assert re.search(r'<a class="button" href="https?://\S+/accounts/signup/"', html)
+
+
+def test_the_account_already_exists_e_mail_offers_a_new_password(client, outbox):
+    user = UserFactory(email="ada@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+    client.post(
+        "/accounts/signup/",
+        {"email": "ada@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+    (message,) = outbox
+    text, html = _parts(message)
+    _assert_site_style(text, html)
+    _assert_no_username(text, html, user)
+    assert message.subject == "[Paperboy] You already have an account"
+    link = re.search(r"https?://\S+/accounts/password/reset/\S*", text).group(0)
+    assert f'<a class="button" href="{link}"' in html
