@@ -18,6 +18,10 @@ class AccountSignupForm(SignupForm):
         widget=forms.HiddenInput(attrs={"data-browser-timezone": ""}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["digest"] = self.fields.pop("digest")  # after the passwords
+
     def save(self, request):
         from subscriptions.views import _client
 
