@@ -24,6 +24,7 @@ _SENTINEL = "PBMERGE_{}_PBMERGE"
 _SPLIT = re.compile(r"PBMERGE_(\w+?)_PBMERGE")
 ABSTRACT_CHARS = 200  # two or three lines of the e-mail's column
 AUTHORS_SHOWN = 4
+THUMBNAIL_WIDTH = 88  # px in the e-mail; templates/emails/digest-body.html uses the same
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class PaperEntry:
     arxiv_url: str = ""
     pdf_url: str = ""
     thumbnail_url: str = ""
+    thumbnail_height: int = 0  # at THUMBNAIL_WIDTH, when the image's size is known
 
 
 class Template:
@@ -125,6 +127,13 @@ def _thumbnail_url(paper) -> str:
     return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
 
 
+def _thumbnail_height(paper) -> int:
+    """The height at THUMBNAIL_WIDTH, so the e-mail reserves the image's space before it
+    loads (from `thumbnail_width`/`thumbnail_height`, stored beside the image)."""
+    width, height = (getattr(paper, f"thumbnail_{side}", None) for side in ("width", "height"))
+    return round(THUMBNAIL_WIDTH * height / width) if width and height else 0
+
+
 def _paper_url(paper) -> str:
     try:
         return settings.SITE_URL + reverse("papers:detail", kwargs={"slug": paper.slug})
@@ -161,6 +170,7 @@ def paper_entries(papers_with_reasons: list[tuple]) -> list[PaperEntry]:
             arxiv_url=_arxiv_urls(paper)[0],
             pdf_url=_arxiv_urls(paper)[1],
             thumbnail_url=_thumbnail_url(paper),
+            thumbnail_height=_thumbnail_height(paper),
         )
         for paper, reason in papers_with_reasons
     ]

@@ -189,6 +189,19 @@ def test_it_makes_a_relative_thumbnail_url_absolute(settings):
     assert rendering._thumbnail_url(mock.Mock(thumbnail=None)) == ""
 
 
+def test_it_reserves_the_thumbnails_height_when_its_size_is_known():
+    papers = make_trending(1)
+    with (
+        mock.patch.object(rendering, "_thumbnail_url", lambda p: "https://cdn.example.org/1.png"),
+        mock.patch.object(rendering, "_thumbnail_height", lambda p: 114),
+    ):
+        _, html = _digest()
+
+    assert papers and re.search(r'<img [^>]*width="88" height="114"', html)
+    assert rendering._thumbnail_height(mock.Mock(thumbnail_width=600, thumbnail_height=776)) == 114
+    assert rendering._thumbnail_height(mock.Mock(thumbnail_width=None, thumbnail_height=None)) == 0
+
+
 def test_it_keeps_dark_mode_colours_for_separators_and_buttons():
     make_trending(2)
 

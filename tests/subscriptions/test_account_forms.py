@@ -111,3 +111,13 @@ def test_the_admin_login_asks_for_the_e_mail_address(client):
     assert re.search(r'<input type="email" name="username"[^>]*autocomplete="email"', page)
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_the_subscribe_page_offers_a_signed_in_reader_one_click(client):
+    client.force_login(UserFactory(email="ada@example.org"))
+
+    page = client.get("/subscribe/").content.decode()
+
+    main = page.split('id="main"', 1)[1]
+    assert 'action="/accounts/subscribe/"' in main and "ada@example.org" in main
+    assert 'type="email"' not in main
