@@ -102,6 +102,21 @@ def test_it_shows_arxiv_pdf_and_code_buttons_with_stars():
     assert "   Code (★ 12,345): https://github.com/a/b\n" in text
 
 
+def test_it_calls_a_non_arxiv_abstract_page_abstract():
+    paper = PaperFactory(
+        arxiv_id=None, abstract_url="https://openreview.net/forum?id=x", pdf_url=""
+    )
+    TrendFactory(paper=paper)
+
+    text, html = _digest()
+
+    assert re.search(
+        r'<a class="btn" href="https://openreview.net/forum\?id=x"[^>]*>Abstract</a>', html
+    )
+    assert "   Abstract: https://openreview.net/forum?id=x\n" in text
+    assert "PDF" not in text and ">PDF<" not in html  # no PDF known, no button
+
+
 def test_it_shows_no_stars_when_they_are_unknown():
     paper = PaperFactory()
     PaperRepositoryFactory(paper=paper, repository__stars=0)
