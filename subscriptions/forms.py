@@ -125,7 +125,7 @@ class PreferencesForm(forms.Form):
         ),
     )
     email_format = forms.ChoiceField(
-        choices=Subscriber.Format.choices, widget=forms.RadioSelect, label="Format"
+        choices=Subscriber.Format.choices, widget=forms.RadioSelect, label="Send it as"
     )
 
     def __init__(self, *args, subscriber: Subscriber, **kwargs):
