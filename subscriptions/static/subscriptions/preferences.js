@@ -46,4 +46,19 @@
       }
     }
   }
+
+  // A saved zone that differs from this browser's (UTC after a sign-up without
+  // JavaScript, or a move): offer the browser's zone in one click, never silently.
+  var input = form.querySelector("input[name=timezone]");
+  if (input && zone && input.value !== zone && list && list.querySelector("option[label]")) {
+    var offer = document.createElement("button");
+    offer.type = "button";
+    offer.className = "button--link";
+    offer.textContent = "Use this browser's time zone, " + zone;
+    offer.addEventListener("click", function () {
+      input.value = zone;
+      offer.remove();
+    });
+    input.insertAdjacentElement("afterend", offer);
+  }
 })();
