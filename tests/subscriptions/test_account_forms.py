@@ -79,23 +79,42 @@ def test_signing_up_never_changes_an_existing_unsubscribe(client, outbox):
     assert not subscriber.consents.exists()
 
 
-def test_a_verified_signed_in_reader_subscribes_from_the_banner_with_one_click(client, outbox):
+def test_a_verified_signed_in_reader_subscribes_from_the_banner_with_one_click(
+    client, outbox, run_on_commit
+):
     user = UserFactory(email="ada@example.org")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     client.force_login(user)
 
     page = client.get("/").content.decode()
-    banner = page.split('class="banner"', 1)[1].split("</section>", 1)[0]
-    assert 'action="/accounts/subscribe/"' in banner
-    assert 'type="email"' not in banner
+    assert re.search(r'<input id="banner-email"[^>]* value="ada@example.org">', page)
 
-    response = client.post("/accounts/subscribe/", {"timezone": "Europe/Berlin"})
+    with run_on_commit():
+        response = client.post(
+            "/subscribe/", {"email": "Ada@example.org", "source": "/", "timezone": "Europe/Berlin"}
+        )
 
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/preferences/"
     subscriber = Subscriber.objects.get(user=user)
     assert subscriber.status == Subscriber.Status.CONFIRMED
     assert subscriber.timezone == "Europe/Berlin"
     assert outbox == []  # no second confirmation e-mail
+
+
+def test_a_signed_in_reader_subscribing_another_address_confirms_it_by_e_mail(
+    client, outbox, run_on_commit
+):
+    user = UserFactory(email="ada@example.org")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    client.force_login(user)
+
+    with run_on_commit():
+        client.post("/subscribe/", {"email": "bob@example.org", "source": "/"})
+
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING
+    assert Subscriber.objects.get().user is None
+    assert len(outbox) == 1 and "/confirm/" in outbox[0].body
 
 
 def test_the_admin_login_asks_for_the_e_mail_address(client):
