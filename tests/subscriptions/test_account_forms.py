@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a long enough passphrase 42"
 
 
-def _sign_up(client, email, **extra):
+def _sign_up(post, email, **extra):
     data = {"email": email, "password1": PASSWORD, "password2": PASSWORD, **extra}
-    return client.post("/accounts/signup/", data, REMOTE_ADDR="203.0.113.9")
+    return post("/accounts/signup/", data, REMOTE_ADDR="203.0.113.9")
 
 
 def _verify(client, message):
@@ -42,8 +42,8 @@ def test_the_sign_in_page_holds_one_email_field(client):
     assert 'id="banner-email"' not in page
 
 
-def test_ticking_the_digest_subscribes_with_the_one_verification_e_mail(client, outbox):
-    _sign_up(client, "ada@example.org", digest="on", timezone="Europe/Paris")
+def test_ticking_the_digest_subscribes_with_the_one_verification_e_mail(client, post, outbox):
+    _sign_up(post, "ada@example.org", digest="on", timezone="Europe/Paris")
 
     subscriber = Subscriber.objects.get(email="ada@example.org")
     assert subscriber.status == Subscriber.Status.PENDING  # nothing is sent before proof
@@ -61,17 +61,17 @@ def test_ticking_the_digest_subscribes_with_the_one_verification_e_mail(client, 
     assert len(outbox) == 1
 
 
-def test_leaving_the_digest_unticked_subscribes_nobody(client, outbox):
-    _sign_up(client, "ada@example.org")
+def test_leaving_the_digest_unticked_subscribes_nobody(client, post, outbox):
+    _sign_up(post, "ada@example.org")
     _verify(client, outbox[0])
 
     assert not Subscriber.objects.exists()
 
 
-def test_signing_up_never_changes_an_existing_unsubscribe(client, outbox):
+def test_signing_up_never_changes_an_existing_unsubscribe(client, post, outbox):
     SubscriberFactory(email="ada@example.org", status=Subscriber.Status.UNSUBSCRIBED)
 
-    _sign_up(client, "ada@example.org", digest="on")
+    _sign_up(post, "ada@example.org", digest="on")
     _verify(client, outbox[0])
 
     subscriber = Subscriber.objects.get()

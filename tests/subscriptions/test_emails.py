@@ -63,8 +63,8 @@ def test_the_already_subscribed_e_mail_links_the_preferences():
     assert "It is already subscribed, so nothing changed." in html
 
 
-def test_the_verification_e_mail_greets_with_the_site_name(client, outbox):
-    client.post(
+def test_the_verification_e_mail_greets_with_the_site_name(post, outbox):
+    post(
         "/accounts/signup/",
         {"email": "ada@example.org", "password1": PASSWORD, "password2": PASSWORD},
     )
@@ -80,11 +80,11 @@ def test_the_verification_e_mail_greets_with_the_site_name(client, outbox):
     assert f'<a class="link" href="{link}"' in html
 
 
-def test_the_login_code_e_mail_shows_the_code_on_both_parts(client, outbox):
+def test_the_login_code_e_mail_shows_the_code_on_both_parts(post, outbox):
     user = UserFactory(email="ada@example.org")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
-    client.post("/accounts/login/code/", {"email": "ada@example.org"})
+    post("/accounts/login/code/", {"email": "ada@example.org"})
 
     (message,) = outbox
     text, html = _parts(message)
@@ -95,11 +95,11 @@ def test_the_login_code_e_mail_shows_the_code_on_both_parts(client, outbox):
     assert re.search(rf'<p class="code"[^>]*>{code}</p>', html)
 
 
-def test_the_password_reset_e_mail_never_shows_the_generated_username(client, outbox):
+def test_the_password_reset_e_mail_never_shows_the_generated_username(post, outbox):
     user = UserFactory(username="ada7f3k2x", email="ada@example.org")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
-    client.post("/accounts/password/reset/", {"email": "ada@example.org"})
+    post("/accounts/password/reset/", {"email": "ada@example.org"})
 
     (message,) = outbox
     text, html = _parts(message)
@@ -111,8 +111,8 @@ def test_the_password_reset_e_mail_never_shows_the_generated_username(client, ou
     assert f'<a class="button" href="{link}"' in html
 
 
-def test_the_unknown_account_e_mail_offers_to_sign_up(client, outbox):
-    client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
+def test_the_unknown_account_e_mail_offers_to_sign_up(post, outbox):
+    post("/accounts/password/reset/", {"email": "nobody@example.org"})
 
     (message,) = outbox
     text, html = _parts(message)
@@ -122,11 +122,11 @@ def test_the_unknown_account_e_mail_offers_to_sign_up(client, outbox):
     assert re.search(r'<a class="button" href="https?://\S+/accounts/signup/"', html)
 
 
-def test_the_account_already_exists_e_mail_offers_a_new_password(client, outbox):
+def test_the_account_already_exists_e_mail_offers_a_new_password(post, outbox):
     user = UserFactory(email="ada@example.org")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 
-    client.post(
+    post(
         "/accounts/signup/",
         {"email": "ada@example.org", "password1": PASSWORD, "password2": PASSWORD},
     )
