@@ -51,32 +51,38 @@ def _digest() -> str:
     return _html(mail.outbox[-1])
 
 
-def _allauth(client) -> dict[str, str]:
-    """The HTML parts of allauth's verification, login code and password reset e-mails."""
+def _allauth(client, on_commit) -> dict[str, str]:
+    """The HTML parts of allauth's verification, login code and password reset e-mails
+    (recorded, then sent by a task after commit: `on_commit` runs it)."""
+
+    def post(path, data):
+        with on_commit(execute=True):
+            client.post(path, data)
+
     mail.outbox.clear()
-    client.post(
+    post(
         "/accounts/signup/",
         {"email": "account." + LONG_ADDRESS, "password1": PASSWORD, "password2": PASSWORD},
     )
     verification = _html(mail.outbox[-1])
     user = UserFactory(email="ada@example.org")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    client.post("/accounts/login/code/", {"email": user.email})
+    post("/accounts/login/code/", {"email": user.email})
     login_code = _html(mail.outbox[-1])
     client.logout()
-    client.post("/accounts/password/reset/", {"email": user.email})
+    post("/accounts/password/reset/", {"email": user.email})
     reset = _html(mail.outbox[-1])
     return {"verification": verification, "login-code": login_code, "password-reset": reset}
 
 
 @pytest.fixture
-def all_emails(client):
+def all_emails(client, django_capture_on_commit_callbacks):
     subscriber = SubscriberFactory(status="pending", email=LONG_ADDRESS)
     return {
         "confirm": _html(emails.confirmation(subscriber)),
         "already-subscribed": _html(emails.already_subscribed(subscriber)),
         "digest": _digest(),
-        **_allauth(client),
+        **_allauth(client, django_capture_on_commit_callbacks),
     }
 
 
