@@ -16,7 +16,7 @@ from django.utils import dateformat
 
 from digests.models import Edition, EditionPaper
 from lib.emails import render_parts
-from lib.latex_text import latex_to_text
+from papers.maths import maths_text
 from papers.models import PaperRepository
 
 MERGE_FIELDS = ("unsubscribe_url", "manage_url")
@@ -118,8 +118,7 @@ def _arxiv_urls(paper) -> tuple[str, str]:
 
 
 def _thumbnail_url(paper) -> str:
-    # HOOK(thumbnail): `Paper.thumbnail` (an image in Django's storage) comes from the
-    # `site` branch; until it is merged papers have no such attribute and this is "".
+    # `Paper.thumbnail`: the first page, in Django's storage (filesystem or S3).
     image = getattr(paper, "thumbnail", None)
     if not image:
         return ""
@@ -159,11 +158,11 @@ def paper_entries(papers_with_reasons: list[tuple]) -> list[PaperEntry]:
     return [
         PaperEntry(
             id=paper.pk,
-            title=latex_to_text(paper.title),
+            title=maths_text(paper.title),
             url=_paper_url(paper),
             authors=_authors(paper.authors),
             published_on=paper.published_on,
-            abstract=_short(latex_to_text(paper.abstract)),
+            abstract=_short(maths_text(paper.abstract)),
             reason=reason,
             stars=paper.stars,
             code=tuple(code.get(paper.pk, [])[:3]),
