@@ -43,6 +43,8 @@ SITE_NAME = env_str("SITE_NAME", "Paperboy")
 _HTTPS = SITE_URL.startswith("https://")
 
 INSTALLED_APPS = [
+    # First, so its `createsuperuser` (e-mail and password only) replaces Django's.
+    "subscriptions",
     "digests.dashboard.apps.DashboardAdminConfig",  # django.contrib.admin with the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -57,7 +59,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "anymail",
     "papers",
-    "subscriptions",
     "digests",
     "config",
 ]
@@ -312,6 +313,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_FORMS = {"signup": "subscriptions.account_forms.AccountSignupForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True

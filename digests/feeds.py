@@ -1,6 +1,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html, format_html_join
 
 from digests import rendering
 from digests.models import Edition
@@ -21,8 +22,18 @@ class EditionFeed(Feed):
         return item.subject or str(item)
 
     def item_description(self, item):
-        entries = list(rendering.edition_entries(item).values())
-        return "\n".join(f"{i}. {e.title}" for i, e in enumerate(entries[:30], start=1))
+        # Feed readers show the summary as HTML (type="html"): a list, each paper linked,
+        # with its reason, instead of numbered lines that run together.
+        entries = list(rendering.edition_entries(item).values())[:30]
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>{}</li>',
+            (
+                (entry.url, entry.title, format_html(" · {}", entry.reason) if entry.reason else "")
+                for entry in entries
+            ),
+        )
+        return format_html("<ol>{}</ol>", rows)
 
     def item_pubdate(self, item):
         return item.sent_at or item.created_at

@@ -14,10 +14,12 @@ from django.utils import dateformat
 
 from digests.models import Edition, EditionPaper
 from lib.emails import render_parts
+from papers.maths import maths_text
 from papers.models import PaperRepository
 
-ABSTRACT_CHARS = 320
+ABSTRACT_CHARS = 200  # two or three lines of the e-mail's column
 AUTHORS_SHOWN = 4
+THUMBNAIL_WIDTH = 88  # px in the e-mail; templates/emails/digest-body.html uses the same
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class PaperEntry:
     stars: int
     code: tuple  # ((url, "owner/name", stars, is_official), ...)
     personal_reason: str = ""  # why for this reader (the relevance model), if any
+    arxiv_url: str = ""
+    pdf_url: str = ""
+    thumbnail_url: str = ""
+    thumbnail_height: int = 0  # at THUMBNAIL_WIDTH, when the image's size is known
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,30 @@ def _short(text: str) -> str:
     return text[:ABSTRACT_CHARS].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
+def _arxiv_urls(paper) -> tuple[str, str]:
+    """(abstract page, PDF) on arXiv, or wherever the paper's own links point."""
+    arxiv_id = getattr(paper, "arxiv_id", "") or ""
+    abstract = paper.abstract_url or (f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else "")
+    pdf = paper.pdf_url or (f"https://arxiv.org/pdf/{arxiv_id}" if arxiv_id else "")
+    return abstract, pdf
+
+
+def _thumbnail_url(paper) -> str:
+    # `Paper.thumbnail`: the first page, in Django's storage (filesystem or S3).
+    image = getattr(paper, "thumbnail", None)
+    if not image:
+        return ""
+    url = image.url
+    return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url
+
+
+def _thumbnail_height(paper) -> int:
+    """The height at THUMBNAIL_WIDTH, so the e-mail reserves the image's space before it
+    loads (from `thumbnail_width`/`thumbnail_height`, stored beside the image)."""
+    width, height = (getattr(paper, f"thumbnail_{side}", None) for side in ("width", "height"))
+    return round(THUMBNAIL_WIDTH * height / width) if width and height else 0
+
+
 def _paper_url(paper) -> str:
     try:
         return settings.SITE_URL + reverse("papers:detail", kwargs={"slug": paper.slug})
@@ -81,17 +111,22 @@ def paper_entries(papers_with_reasons: list[tuple]) -> list[PaperEntry]:
         code.setdefault(link.paper_id, []).append(
             (repo.url, f"{repo.owner}/{repo.name}", repo.stars, link.is_official)
         )
+    # E-mail shows LaTeX as readable text: no client runs MathJax and few render MathML.
     return [
         PaperEntry(
             id=paper.pk,
-            title=paper.title,
+            title=maths_text(paper.title),
             url=_paper_url(paper),
             authors=_authors(paper.authors),
             published_on=paper.published_on,
-            abstract=_short(paper.abstract),
+            abstract=_short(maths_text(paper.abstract)),
             reason=reason,
             stars=paper.stars,
             code=tuple(code.get(paper.pk, [])[:3]),
+            arxiv_url=_arxiv_urls(paper)[0],
+            pdf_url=_arxiv_urls(paper)[1],
+            thumbnail_url=_thumbnail_url(paper),
+            thumbnail_height=_thumbnail_height(paper),
         )
         for paper, reason in papers_with_reasons
     ]

@@ -50,9 +50,20 @@ def placeholders() -> dict[str, str]:
 
 
 def sample_links() -> dict[str, str]:
-    # Longest realistic values, for size checks and previews.
-    token = "x" * 90
-    return {name: f"{settings.SITE_URL}/{name}/{token}/" for name in MERGE_FIELDS}
+    """Links as a reader gets them, signed for a made-up reader: for the admin's preview
+    (which must look real) and size checks (a long address makes long tokens)."""
+    from subscriptions.models import Subscriber
+
+    reader = Subscriber(pk=1_234_567, email="a.long-reader-address@example.org")
+    delivery_id = 12_345_678
+    return {
+        "web_url": web_url(delivery_id),
+        "manage_url": manage_url(reader),
+        "unsubscribe_url": unsubscribe_url(reader),
+        "feedback_url": feedback_base_url(
+            subscriber_id=reader.pk, email=reader.email, delivery_id=delivery_id
+        ),
+    }
 
 
 class Template:

@@ -4,6 +4,8 @@ The HTML part has its CSS inlined (Gmail and Outlook drop <style> blocks in many
 and every message is an AnymailMessage so tags, metadata and merge headers reach the ESP.
 """
 
+import re
+import textwrap
 from functools import lru_cache
 
 import css_inline
@@ -22,11 +24,39 @@ def inline_css(html: str) -> str:
     return _inliner().inline(html)
 
 
+TEXT_WIDTH = 78  # RFC 5322's line length that every mail client shows unwrapped
+_LIST_ITEM = re.compile(r"\s*(?:\d+\.|[-*•])\s+")
+
+
+def wrap_text(text: str, width: int = TEXT_WIDTH) -> str:
+    """`text` with lines longer than `width` broken at spaces, continuing at the line's
+    indent (under the text of a numbered item). A word longer than a line, a link, keeps
+    a line of its own rather than being cut."""
+    lines = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        item = _LIST_ITEM.match(line)
+        lines.extend(
+            textwrap.wrap(
+                line.strip(),
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=" " * item.end() if item else indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
 def render_parts(name: str, context: dict) -> tuple[str, str, str]:
     """(subject, text body, inlined HTML body) of template family `name`."""
     context = {"SITE_URL": settings.SITE_URL, "SITE_NAME": settings.SITE_NAME, **context}
     subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body.txt", context)
+    text = wrap_text(render_to_string(f"emails/{name}-body.txt", context))
     html = inline_css(render_to_string(f"emails/{name}-body.html", context))
     return subject, text, html
 

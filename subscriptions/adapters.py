@@ -1,4 +1,5 @@
-"""allauth's account e-mails take the path of every transactional e-mail."""
+"""allauth's account e-mails take the path of every transactional e-mail, and are built
+like the site's own: CSS inlined, text wrapped at 78 columns, the site's name known."""
 
 import datetime
 
@@ -8,6 +9,7 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 
+from lib.emails import inline_css, wrap_text
 from subscriptions import services
 
 
@@ -38,3 +40,15 @@ class AccountAdapter(DefaultAccountAdapter):
             lifetime=_lifetime(template_prefix),
             user=context.get("user"),
         )
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        context = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        message.body = wrap_text(message.body)
+        # Gmail and Outlook drop <style> blocks in many cases, as for our own e-mails.
+        alternatives, message.alternatives = getattr(message, "alternatives", []), []
+        for content, mimetype in alternatives:
+            message.attach_alternative(
+                inline_css(content) if mimetype == "text/html" else content, mimetype
+            )
+        return message

@@ -78,13 +78,17 @@ class PreferencesForm(forms.Form):
         (PAUSED, "Paused until a date"),
     ]
 
-    schedule = forms.ChoiceField(choices=SCHEDULE_CHOICES, widget=forms.RadioSelect)
+    schedule = forms.ChoiceField(
+        choices=SCHEDULE_CHOICES, widget=forms.RadioSelect, label="Send the digest"
+    )
+    # Shown only for the schedule it belongs to, by subscriptions/preferences.js; without
+    # JavaScript both stay visible and the server ignores the one that does not apply.
     weekday = forms.TypedChoiceField(
         choices=WEEKDAYS, coerce=int, label="Day for the weekly e-mail"
     )
     paused_until = forms.DateField(
         required=False,
-        label="Paused until (inclusive)",
+        label="Last day of the pause",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     topics = forms.ModelMultipleChoiceField(
@@ -110,9 +114,18 @@ class PreferencesForm(forms.Form):
         min_value=5, max_value=30, label="Papers per e-mail", help_text="5 to 30."
     )
     delivery_hour = forms.TypedChoiceField(choices=HOURS, coerce=int, label="Delivery time")
-    timezone = forms.ChoiceField(label="Time zone")
+    # A text field with a list to search (<datalist>): some 600 zones are too many to
+    # scroll. preferences.js puts the browser's own zone at the top of the list.
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Type a city or region to search, like Paris or America/New_York.",
+        error_messages={"invalid_choice": "Choose a time zone from the list, like Europe/Paris."},
+        widget=forms.TextInput(
+            attrs={"list": "timezone-list", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
     email_format = forms.ChoiceField(
-        choices=Subscriber.Format.choices, widget=forms.RadioSelect, label="Format"
+        choices=Subscriber.Format.choices, widget=forms.RadioSelect, label="Send it as"
     )
     ranking = forms.ChoiceField(
         choices=Subscriber.Ranking.choices,
@@ -137,9 +150,14 @@ class PreferencesForm(forms.Form):
             "email_format": subscriber.email_format,
             "ranking": subscriber.ranking,
         }
-        super().__init__(*args, initial=initial, **kwargs)
+        # Labels read as sentences elsewhere on the site: no trailing colons.
+        super().__init__(*args, initial=initial, label_suffix="", **kwargs)
         self.subscriber = subscriber
-        self.fields["timezone"].choices = [(name, name) for name in sorted(timezone_names())]
+        self.fields["timezone"].choices = [(name, name) for name in self.timezone_names()]
+
+    @staticmethod
+    def timezone_names() -> list[str]:
+        return sorted(timezone_names())
 
     def clean(self):
         data = super().clean()

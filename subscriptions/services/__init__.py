@@ -7,11 +7,13 @@ their subscription (`accounts`), and list imports (`imports`).
 from subscriptions.services.accounts import (
     account_delete,
     account_export,
+    account_signup_subscribe,
     account_subscribe,
     subscriber_change_email,
     subscriber_export,
     subscriber_link_account,
     subscriber_link_user,
+    superuser_create,
 )
 from subscriptions.services.imports import ImportReport, subscribers_import
 from subscriptions.services.lifecycle import (
@@ -52,6 +54,7 @@ __all__ = [
     "SubscribeOutcome",
     "account_delete",
     "account_export",
+    "account_signup_subscribe",
     "account_subscribe",
     "normalise_email",
     "outbound_email_queue_for_subscriber",
@@ -73,6 +76,7 @@ __all__ = [
     "subscribers_import",
     "subscribers_purge_unconfirmed",
     "subscribers_resume_paused",
+    "superuser_create",
     "timezone_names",
     "valid_timezone",
 ]

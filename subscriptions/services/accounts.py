@@ -198,3 +198,58 @@ def account_delete(*, user) -> None:
     if primary:
         Subscriber.objects.by_email(primary).filter(user__isnull=True).delete()
     user.delete()
+
+
+@transaction.atomic
+def account_signup_subscribe(
+    *, user, source: str, ip_address: str | None = None, user_agent: str = "", tz: str = "UTC"
+) -> Subscriber | None:
+    """Record the digest ticked on the account sign-up form, without an e-mail of its own.
+
+    The subscription stays pending until the account's address is verified: allauth's
+    verification e-mail is the only one sent, and verifying it confirms the subscription
+    (`subscriber_link_user`). An address that already has a subscription keeps it as it
+    is (an unsubscribed reader resubscribes with one click once signed in). Returns the
+    pending subscriber, or None when nothing changed.
+    """
+    email = normalise_email(user.email or "")
+    if not email:
+        return None
+    subscriber, created = Subscriber.objects.get_or_create(
+        email=email, defaults={"timezone": valid_timezone(tz)}
+    )
+    if not created and subscriber.status != Subscriber.Status.PENDING:
+        return None
+    _consent(
+        subscriber,
+        ConsentRecord.Kind.OPT_IN,
+        source=source,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    return subscriber
+
+
+@transaction.atomic
+def superuser_create(*, email: str, password: str | None, username: str = ""):
+    """An editor account from an e-mail address and a password, as `createsuperuser` makes.
+
+    The e-mail address is the login; the username Django's user model still requires is
+    made from it, as allauth does at sign-up. The address counts as verified: whoever
+    runs the command owns the server. Raises ValueError if an account has the address.
+    """
+    from allauth.account.adapter import get_adapter
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    email = normalise_email(email)
+    if (
+        user_model.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    ):
+        raise ValueError(f"An account with the address {email} already exists.")
+    username = username or get_adapter().generate_unique_username([email.split("@")[0], "editor"])
+    user = user_model.objects.create_superuser(username=username, email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+    return user

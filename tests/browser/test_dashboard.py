@@ -62,7 +62,7 @@ def test_it_shows_the_dashboard_at_desktop_and_phone_widths(page, artifacts_dir)
     _history()
     admin = UserFactory(username="editor", is_staff=True, is_superuser=True)
     page.goto(page.base_url + "/admin/login/?next=/admin/")
-    page.fill("#id_username", admin.username)
+    page.fill("#id_username", admin.email)  # the admin login asks for the e-mail
     page.fill("#id_password", "correct horse battery staple")
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")

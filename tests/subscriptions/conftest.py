@@ -37,6 +37,18 @@ def link_in(message, path):
 
 
 @pytest.fixture
+def post(client, run_on_commit):
+    """POST as a browser would, then run what the request enqueued on commit: e-mails are
+    recorded and sent by a task after commit."""
+
+    def do(path, data, **extra):
+        with run_on_commit():
+            return client.post(path, data, **extra)
+
+    return do
+
+
+@pytest.fixture
 def outbox():
     mail.outbox.clear()
     return mail.outbox

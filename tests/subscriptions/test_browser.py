@@ -108,3 +108,32 @@ def test_the_account_pages_wear_the_site_layout(page, artifacts_dir):
         assert page.locator(".site-header .brand").is_visible()
         assert page.locator("main form.form .field input").first.is_visible()
         page.screenshot(path=artifacts_dir / f"subscriptions-account-{name}.png")
+
+
+def test_the_preference_centre_shows_only_the_fields_that_apply(
+    berlin_page, live_server, artifacts_dir
+):
+    from subscriptions import tokens
+
+    page = berlin_page
+    subscriber = Subscriber.objects.create(email="ada@example.org", status="confirmed")
+    page.goto(_live(tokens.manage_url(subscriber), live_server))
+    weekday, pause = page.locator("[data-field=weekday]"), page.locator("[data-field=paused_until]")
+
+    assert not weekday.is_visible() and not pause.is_visible()  # daily: neither applies
+    page.check("input[name=schedule][value=weekly]")
+    assert weekday.is_visible() and not pause.is_visible()
+    page.check("input[name=schedule][value=paused]")
+    assert pause.is_visible() and not weekday.is_visible()
+    page.screenshot(path=artifacts_dir / "subscriptions-preferences-paused.png", full_page=True)
+
+    # The zone list starts at the browser's own zone.
+    first = page.locator("#timezone-list option").first
+    assert first.get_attribute("value") == "Europe/Berlin"
+    page.click("text=Use this browser's time zone, Europe/Berlin")
+    assert page.input_value("input[name=timezone]") == "Europe/Berlin"
+    page.check("input[name=schedule][value=daily]")
+    page.click("text=Save preferences")
+    page.wait_for_selector("text=Preferences saved")
+    subscriber.refresh_from_db()
+    assert subscriber.timezone == "Europe/Berlin"

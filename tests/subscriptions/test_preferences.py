@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -208,3 +209,38 @@ def test_the_account_preferences_need_a_login(client):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_preference_labels_are_sentences_without_trailing_colons(client, path):
+    page = client.get(path).content.decode()
+
+    labels = re.findall(r"<label[^>]*>([^<]+)</label>", page)
+    labels += re.findall(r"<legend>([^<]+)</legend>", page)
+    assert "Time zone" in labels and "Last day of the pause" in labels
+    assert labels and not [label for label in labels if label.rstrip().endswith(":")]
+    title_case = [
+        label for label in labels if len(label.split()) > 1 and label.split()[1][0].isupper()
+    ]
+    assert title_case == []
+
+
+def test_the_time_zone_is_a_searchable_list_enhanced_by_a_static_script(client, path):
+    page = client.get(path).content.decode()
+
+    assert re.search(
+        r'<input type="text" name="timezone" value="UTC"[^>]*list="timezone-list"', page
+    )
+    assert page.count("<option value=") >= 400 and '<option value="Europe/Paris">' in page
+    # Progressive enhancement from a static file: a strict CSP allows no inline script.
+    assert re.search(r'<script src="/static/subscriptions/preferences.js" defer>', page)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert 'data-field="weekday"' in page and 'data-field="paused_until"' in page
+
+
+def test_a_time_zone_not_on_the_list_gets_a_clear_error(client, path, subscriber):
+    response = client.post(path, _choices(timezone="Europe/Atlantis"))
+
+    assert response.status_code == 400
+    assert "Choose a time zone from the list, like Europe/Paris." in response.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.timezone == "UTC"
