@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
-from papers.importers.store import PlannerStatistics, store_batch
+from papers.importers.store import PlannerStatistics, repository_updates, store_batch
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
 from papers.topics import topics_for_categories
 
@@ -300,16 +300,7 @@ def repository_link(*, paper: Paper, record: RepositoryRecord) -> bool:
             )
         changed = True
     else:
-        updates = {}
-        if record.framework and not repo.framework:
-            updates["framework"] = record.framework
-        # GitHub's own count wins once fetched; before that, the import's count stands.
-        if (
-            record.stars is not None
-            and repo.stars_checked_at is None
-            and repo.stars != record.stars
-        ):
-            updates["stars"] = record.stars
+        updates = repository_updates(repo=repo, record=record)
         if updates:
             Repository.objects.filter(pk=repo.pk).update(**updates)
             changed = True

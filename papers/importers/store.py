@@ -27,6 +27,17 @@ from papers.topics import topics_for_categories
 OneByOne = Callable[[object], None]
 
 
+def repository_updates(*, repo: Repository, record: RepositoryRecord) -> dict:
+    """What an imported code link may change on a stored repository: its framework if
+    unknown, and its stars until GitHub's own count has been fetched (then GitHub wins)."""
+    updates = {}
+    if record.framework and not repo.framework:
+        updates["framework"] = record.framework
+    if record.stars is not None and repo.stars_checked_at is None and repo.stars != record.stars:
+        updates["stars"] = record.stars
+    return updates
+
+
 def store_batch(items: list, *, status: str, summary, one_by_one: OneByOne) -> None:
     """Import `items` (PaperRecord or Skip) into `summary` (a services.ImportSummary)."""
     records = []
@@ -246,15 +257,7 @@ def _repositories(links: list[RepositoryRecord]) -> _Repositories:
         repo = stored[record.url]
         if repo.pk in changed_repos:
             continue
-        updates = {}
-        if record.framework and not repo.framework:
-            updates["framework"] = record.framework
-        if (
-            record.stars is not None
-            and repo.stars_checked_at is None
-            and repo.stars != record.stars
-        ):
-            updates["stars"] = record.stars
+        updates = repository_updates(repo=repo, record=record)
         if updates:
             Repository.objects.filter(pk=repo.pk).update(**updates)
             for name, value in updates.items():
