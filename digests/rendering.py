@@ -176,17 +176,27 @@ def edition_web_url(edition: Edition) -> str:
 
 
 def render_digest(
-    edition: Edition, entries: list[PaperEntry], *, html: bool, links: dict
+    edition: Edition, entries: list[PaperEntry], *, html: bool, links: dict, updates: tuple = ()
 ) -> Rendered:
-    """Render one distinct digest; `links` fills web_url, manage_url and unsubscribe_url."""
+    """Render one distinct digest; `links` fills web_url, manage_url and unsubscribe_url.
+    `updates` is the reader's "Updates on your papers": ((id, title, detail, url), ...)."""
     context = context_for(edition, entries, links=links)
+    context["updates"] = [
+        {"title": title, "detail": detail, "url": url} for _, title, detail, url in updates
+    ]
     _, text, html_body = render_parts("digest", context)
     return Rendered(subject=context["subject"], text=text, html=html_body if html else None)
 
 
 @lru_cache(maxsize=256)
 def _cached(
-    edition_id: int, version: str, paper_ids: tuple, html: bool, links: tuple, reasons: tuple
+    edition_id: int,
+    version: str,
+    paper_ids: tuple,
+    html: bool,
+    links: tuple,
+    reasons: tuple,
+    updates: tuple = (),
 ) -> Rendered:
     edition = Edition.objects.get(pk=edition_id)
     entries = edition_entries(edition)
@@ -196,11 +206,17 @@ def _cached(
         for pk in paper_ids
         if pk in entries
     ]
-    return render_digest(edition, chosen, html=html, links=dict(links))
+    return render_digest(edition, chosen, html=html, links=dict(links), updates=updates)
 
 
 def rendered_for(
-    edition: Edition, paper_ids: tuple, *, html: bool, links: dict, reasons: tuple = ()
+    edition: Edition,
+    paper_ids: tuple,
+    *,
+    html: bool,
+    links: dict,
+    reasons: tuple = (),
+    updates: tuple = (),
 ) -> Rendered:
     """The digest for this list of papers (and the reader's own reasons for them, if the
     relevance model gave any), rendered at most once per worker process."""
@@ -211,6 +227,7 @@ def rendered_for(
         html,
         tuple(links.items()),
         tuple(reasons),
+        tuple(updates),
     )
 
 

@@ -22,7 +22,7 @@ from digests.sending import (
     recipient_for,
     send_mode,
 )
-from digests.services import reader
+from digests.services import reader, updates
 from subscriptions.models import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,7 @@ class Call:
 
     paper_ids: tuple
     reasons: tuple  # personal reasons, aligned with paper_ids ("" = trending alone)
+    updates: tuple  # "Updates on your papers": ((update id, title, detail, url), ...)
     html: bool
     recipients: list[Recipient]
 
@@ -196,6 +197,7 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
     )
     active = [d for d in pending if d.subscriber_id in receiving]
     feed_only = reader.feed_only_subscribers([d.subscriber_id for d in active])
+    listed = updates.pending_for_digest([d.subscriber for d in active])
     choices = selection.choices_for(
         edition=edition,
         subscribers=[d.subscriber for d in active],
@@ -219,9 +221,13 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
             continue
         delivery.paper_ids = choice.paper_ids
         html = delivery.subscriber.email_format != Subscriber.Format.TEXT
-        groups[(tuple(choice.paper_ids), tuple(choice.personal_reasons), html)].append(
-            recipient_for(delivery.pk, delivery.subscriber)
+        key = (
+            tuple(choice.paper_ids),
+            tuple(choice.personal_reasons),
+            listed.get(delivery.subscriber_id, ()),
+            html,
         )
+        groups[key].append(recipient_for(delivery.pk, delivery.subscriber))
     if skipped:
         with transaction.atomic():
             claimed = delivery_claim(delivery_ids=[d.pk for d in skipped])
@@ -229,10 +235,10 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
             _mark(skipped)
         result.skipped.update(d.skip_reason for d in skipped)
     calls = []
-    for (paper_ids, reasons, html), recipients in groups.items():
+    for (paper_ids, reasons, news, html), recipients in groups.items():
         for start in range(0, len(recipients), mode.per_call):
             part = recipients[start : start + mode.per_call]
-            calls.append(Call(paper_ids, reasons, html, part))
+            calls.append(Call(paper_ids, reasons, news, html, part))
     return calls
 
 
@@ -302,7 +308,12 @@ def _send_call(
         return  # another worker, or an earlier run, has them
     links = sending.placeholders()
     rendered = rendering.rendered_for(
-        edition, call.paper_ids, html=call.html, links=links, reasons=call.reasons
+        edition,
+        call.paper_ids,
+        html=call.html,
+        links=links,
+        reasons=call.reasons,
+        updates=call.updates,
     )
     paper_ids, reasons = list(call.paper_ids), list(call.reasons)
     deliveries = [Mark(r.delivery_id, r.subscriber_id, paper_ids, reasons) for r in recipients]
@@ -339,6 +350,11 @@ def _send_call(
                 "digest to subscriber %s refused: %s", delivery.subscriber_id, outcome.error
             )
     marks.extend(deliveries)
+    if call.updates:
+        until = max(u[0] for u in call.updates)
+        for delivery in deliveries:
+            if delivery.status == Delivery.Status.SENT:
+                updates.updates_mark_listed(subscriber_id=delivery.subscriber_id, until=until)
 
 
 def _count(*, edition: Edition, result: ChunkResult) -> None:

@@ -11,6 +11,7 @@ from django.core.mail import get_connection
 from digests import rendering, selection, sending
 from digests.models import Delivery
 from digests.sending import Recipient, TransientSendError
+from digests.services import updates
 from digests.services.compose import (
     EditionEmpty,
     edition_get_or_compose,
@@ -43,6 +44,8 @@ def digest_send_due(*, now: dt.datetime, enqueue) -> SendSummary:
     """What beat runs each hour: compose the editions that are due and fan them out."""
     summary = SendSummary()
     delivery_fail_stale()
+    # What changed on the papers readers keep, before their digests list it.
+    updates.paper_updates_detect(now=now)
     for (day, kind), subscribers in selection.due_now(now=now).items():
         if not subscribers.exists():
             continue
@@ -70,6 +73,7 @@ def digest_send_date(
     """Send the edition of `day` to everyone due that day, in this process (send_digest)."""
     sleep = sleep or time.sleep
     summary = SendSummary()
+    updates.paper_updates_detect()
     subscribers = selection.due_on_date(day=day, kind=kind)
     edition, _ = edition_get_or_compose(day=day, kind=kind)
     summary.editions.append(edition)

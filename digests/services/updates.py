@@ -139,6 +139,24 @@ def pending_updates(subscribers: list[Subscriber]) -> dict[int, list[ReaderUpdat
     return found
 
 
+def pending_for_digest(subscribers: list[Subscriber]) -> dict[int, tuple]:
+    """{subscriber id: ((update id, title, detail, url), ...)} for the digest's "Updates on
+    your papers" section: readers who take updates by e-mail get them there instead."""
+    by_email = set(
+        ReaderUpdates.objects.filter(
+            subscriber_id__in=[s.pk for s in subscribers], by_email=True
+        ).values_list("subscriber_id", flat=True)
+    )
+    wanted = [s for s in subscribers if s.pk not in by_email]
+    return {
+        pk: tuple(
+            (u.id, u.paper.title, u.detail, settings.SITE_URL + u.paper.get_absolute_url())
+            for u in found
+        )
+        for pk, found in pending_updates(wanted).items()
+    }
+
+
 def updates_mark_listed(*, subscriber_id: int, until: int) -> bool:
     """Claim "listed up to `until`" for a reader; False if it already was (a rerun).
 

@@ -163,3 +163,32 @@ def test_the_feedback_link_in_the_mail_records_a_signal(client, postmark, papers
     client.post(path)
     assert ReaderSignal.objects.get().subscriber == ada
     assert json.loads(json.dumps(mail["TextBody"])).count("Less like this: ") == 5
+
+
+def test_updates_on_kept_papers_are_listed_once_in_the_digest(postmark, papers):
+    from digests.services import updates
+    from papers import library
+    from tests.factories import UserFactory
+
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    user = UserFactory()
+    ada = SubscriberFactory(user=user, email=user.email, papers_per_email=5)
+    assert ada.user == user
+    library.library_save(user=user, paper=papers["liked"])
+    updates.paper_updates_detect()  # first sighting: no code yet
+    papers["liked"].has_code = True
+    papers["liked"].save()
+
+    # send_digest's own path: it looks for updates before it sends.
+    from digests.services import digest_send_date
+
+    digest_send_date(day=TODAY, kind=Kind.DAILY)
+    digest_send_date(day=TODAY + dt.timedelta(days=1), kind=Kind.DAILY)
+
+    first, second = sent_payloads(postmark)
+    assert "Updates on your papers" in first["TextBody"]
+    section = first["TextBody"].split("Updates on your papers", 1)[1].split("--", 1)[0]
+    flat = " ".join(section.split())  # the text part wraps at 78 columns
+    assert f"- {papers['liked'].title}: Code arrived" in flat
+    assert "Updates on your papers</h2>" in first["HtmlBody"]
+    assert "Updates on your papers" not in second["TextBody"]  # listed once
