@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.views.decorators.http import require_POST, require_safe
 
 from digests import selectors, tokens
-from digests.services import reader
+from digests.services import reader, updates
 from papers.models import Paper
 from subscriptions import tokens as subscription_tokens
 from subscriptions.tokens import BadToken
@@ -141,6 +141,10 @@ def reader_feed_settings(request, token: str):
         reader.reader_feed_rotate(subscriber=subscriber)
     elif action in ("feed_only", "email"):
         reader.reader_feed_set_feed_only(subscriber=subscriber, feed_only=action == "feed_only")
+    elif action in ("updates_email", "updates_digest"):
+        updates.reader_updates_set_by_email(
+            subscriber=subscriber, by_email=action == "updates_email"
+        )
     else:
         return HttpResponseBadRequest("Unknown action.\n")
     back = request.POST.get("next", "")

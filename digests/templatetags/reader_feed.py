@@ -12,8 +12,13 @@ def reader_feed_box(context, subscriber):
     """The preference centre's "Your digest as a feed" box."""
     feed = reader.reader_feed_get(subscriber=subscriber)
     request = context.get("request")
+    from digests.models import ReaderUpdates
+
     return {
         "feed": feed,
+        "updates_by_email": ReaderUpdates.objects.filter(
+            subscriber=subscriber, by_email=True
+        ).exists(),
         "urls": tokens.reader_feed_urls(feed),
         "manage_token": subscription_tokens.make_token(subscriber, subscription_tokens.MANAGE),
         "next": request.path if request else "",

@@ -119,3 +119,18 @@ def test_a_forged_feed_or_settings_token_changes_nothing(client, digest, token):
     assert client.post(f"/digests/feed-settings/{token}/", {"action": "rotate"}).status_code == 400
     digest["feed"].refresh_from_db()
     assert digest["feed"].key == key
+
+
+def test_updates_by_email_are_chosen_from_the_preference_centre(client, digest):
+    from digests.models import ReaderUpdates
+
+    manage = subscription_tokens.make_token(digest["subscriber"], subscription_tokens.MANAGE)
+    page = client.get(f"/preferences/{manage}/").content.decode()
+    assert "your next digest says so" in page
+
+    client.post(f"/digests/feed-settings/{manage}/", {"action": "updates_email"})
+
+    assert ReaderUpdates.objects.get(subscriber=digest["subscriber"]).by_email is True
+    assert (
+        "you get an e-mail as it happens" in client.get(f"/preferences/{manage}/").content.decode()
+    )
