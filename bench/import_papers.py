@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _database import create_database  # noqa: E402 (bench/ is on sys.path)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 TARGET_SECONDS = 600
@@ -97,7 +100,7 @@ def main():
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created if missing).")
-    _create_database(url)
+    create_database(url)
 
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -289,26 +292,6 @@ def _write_dumps(papers_path, links_path, *, papers, links):
             }
             out.write(("," if number else "") + json.dumps(entry) + "\n")
         out.write("]\n")
-
-
-def _create_database(url):
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(url)
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-    if not exists.fetchone():
-        print(f"creating database {config['NAME']}", flush=True)
-        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    admin.close()
 
 
 if __name__ == "__main__":

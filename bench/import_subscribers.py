@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _database import create_database
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 DUPLICATE_SHARE = 0.01
@@ -39,7 +42,7 @@ def main():
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")) or "bench" not in url.rsplit("/")[-1]:
         sys.exit("Set DATABASE_URL to a PostgreSQL database whose name contains 'bench'.")
-    _create_database(url)
+    create_database(url)
 
     import django
 
@@ -228,28 +231,6 @@ def _check(expected: dict):
     )
     if subscribers != want or consents != expected["new"]:
         sys.exit("the import's result is wrong")
-
-
-def _create_database(url):
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(url)
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute(
-        "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-    ).fetchone()
-    if not exists:
-        print(f"creating database {config['NAME']}", flush=True)
-        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    admin.close()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _database import create_database
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HISTORY_DAYS = 60  # snapshots spread over the last 60 days, hourly-ish per repository
@@ -35,7 +38,7 @@ def main():
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created if missing).")
-    _create_database(url)
+    create_database(url)
 
     import django
 
@@ -81,28 +84,6 @@ def main():
     print(f"full trending recompute (3 windows, all papers):  median {full:.1f} s")
     print(f"ratio recompute / baseline: {full / base:.1f}x")
     print(f"target: under 60 s -> {'met' if full < 60 else 'NOT met'}")
-
-
-def _create_database(url):
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(url)
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute(
-        "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-    ).fetchone()
-    if not exists:
-        print(f"creating database {config['NAME']}", flush=True)
-        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    admin.close()
 
 
 def _sizes(connection):
