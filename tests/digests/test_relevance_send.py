@@ -192,3 +192,34 @@ def test_updates_on_kept_papers_are_listed_once_in_the_digest(postmark, papers):
     assert f"- {papers['liked'].title}: Code arrived" in flat
     assert "Updates on your papers</h2>" in first["HtmlBody"]
     assert "Updates on your papers" not in second["TextBody"]  # listed once
+
+
+def test_a_muted_topic_keeps_its_papers_out_of_the_digest(postmark, papers):
+    from digests.models import TopicMute
+    from tests.factories import TopicFactory
+
+    postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    biology = TopicFactory(name="Biology", slug="biology")
+    papers["u0"].topics.add(biology)
+    ada = SubscriberFactory(papers_per_email=6)
+    TopicMute.objects.create(subscriber=ada, topic=biology)
+
+    _send(papers, ada)
+
+    [mail] = sent_payloads(postmark)
+    assert _order(mail["TextBody"], papers) == ["s0", "u1", "s1", "u2", "s2"]
+
+
+def test_a_feed_only_reader_never_gets_the_same_paper_twice(postmark, papers):
+    from tests.digests.conftest import send_to
+
+    ada = SubscriberFactory(papers_per_email=3)
+    reader.reader_feed_set_feed_only(subscriber=ada, feed_only=True)
+    _send(papers, ada)
+    tomorrow = edition_get_or_compose(day=TODAY + dt.timedelta(days=1), kind=Kind.DAILY)[0]
+
+    send_to(tomorrow, ada)
+
+    first, second = Delivery.objects.filter(subscriber=ada).order_by("edition__date")
+    assert len(second.paper_ids) == 3
+    assert not set(first.paper_ids) & set(second.paper_ids)
