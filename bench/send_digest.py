@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PORT = 8925
+PORT = int(os.environ.get("BENCH_ESP_PORT", "8925"))  # another port beside a running benchmark
 DATABASE = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paperboy_bench_digests"
 )
