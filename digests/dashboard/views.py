@@ -89,7 +89,7 @@ def _edition_rows(editions, *, feedback: bool) -> list[tuple]:
         cells = [
             f"{e.sent_count:,}",
             f"{e.skipped_count:,}: {e.skipped_no_match:,} / {e.skipped_all_seen:,} / "
-            f"{e.skipped_inactive:,}",
+            f"{e.skipped_inactive:,} / {e.skipped_feed:,}",
             f"{e.failed_count:,}",
             f"{e.delivered_count:,}",
             f"{e.opened_count:,}",

@@ -145,10 +145,11 @@ def test_it_lists_the_last_editions_with_every_figure(staff):
         Edition.objects.create(
             date=TODAY - dt.timedelta(days=back),
             sent_count=1000 + back,
-            skipped_count=30,
+            skipped_count=31,
             skipped_no_match=20,
             skipped_all_seen=7,
             skipped_inactive=3,
+            skipped_feed=1,
             failed_count=2,
             delivered_count=990,
             opened_count=400,
@@ -161,7 +162,7 @@ def test_it_lists_the_last_editions_with_every_figure(staff):
 
     row = re.search(r"Daily digest of 27 Nov 2026</a></th>(.*?)</tr>", table, re.S).group(1)
     cells = re.findall(r"<td>([^<]*)</td>", row)
-    assert cells == ["1,000", "30: 20 / 7 / 3", "2", "990", "400", "90", "4"]
+    assert cells == ["1,000", "31: 20 / 7 / 3 / 1", "2", "990", "400", "90", "4"]
     # the 31st and the 40-day-old editions are left out
     assert len(re.findall(r'<a href="/admin/digests/edition/\d+/change/">', body)) == 30
     assert "More / Less" not in table  # no feedback yet: no column
