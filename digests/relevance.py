@@ -380,13 +380,16 @@ def rank(
     profile: ReaderProfile | None,
     *,
     mode: str = "balanced",
+    limit: int | None = None,
 ) -> list[Ranked]:
-    """Candidates (in trending order) reordered for one reader, with personal reasons.
+    """Candidates (in trending order) reordered for one reader, with personal reasons;
+    the first `limit` only, when given (a reason costs more than ranking: the send asks
+    for those it shows).
 
     A cold reader gets exactly the trending order.
     """
     if profile is None or profile.is_cold():
-        return [Ranked(pk, 0.0, "") for pk, _ in candidates]
+        return [Ranked(pk, 0.0, "") for pk, _ in candidates][:limit]
     alpha = MODES.get(mode, MODES["balanced"])
     relevance = [dot(profile.weights, vector) for _, vector in candidates]
     top = max((abs(r) for r in relevance), default=0.0) or 1.0
@@ -396,7 +399,9 @@ def rank(
         blended = (1 - alpha) * (1 - position / n) + alpha * (r / top)
         scored.append((-blended, position, pk, r, vector))
     scored.sort(key=lambda item: (item[0], item[1]))
-    return [Ranked(pk, r, reason_for(vector, r, profile)) for _, _, pk, r, vector in scored]
+    return [
+        Ranked(pk, r, reason_for(vector, r, profile)) for _, _, pk, r, vector in scored[:limit]
+    ]
 
 
 def reason_for(vector: Vector, relevance: float, profile: ReaderProfile) -> str:

@@ -159,12 +159,14 @@ def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
     if profile is None:  # no signals: exactly the trending order
         return Choice(papers=tuple(ChosenPaper(p.paper_id, p.reason) for p in fresh))
     by_id = {p.paper_id: p for p in fresh}
-    ranked = relevance.rank([(p.paper_id, p.vector) for p in fresh], profile, mode=reader.ranking)
+    ranked = relevance.rank(
+        [(p.paper_id, p.vector) for p in fresh],
+        profile,
+        mode=reader.ranking,
+        limit=reader.papers_per_email,
+    )
     return Choice(
-        papers=tuple(
-            ChosenPaper(r.paper_id, by_id[r.paper_id].reason, r.reason)
-            for r in ranked[: reader.papers_per_email]
-        )
+        papers=tuple(ChosenPaper(r.paper_id, by_id[r.paper_id].reason, r.reason) for r in ranked)
     )
 
 
