@@ -342,6 +342,15 @@ def _edition_pieces(edition_id: int, version: str, links: tuple) -> _Pieces:
     )
 
 
+@lru_cache(maxsize=1024)
+def _subject_cached(kind: str, day, top_title: str) -> str:
+    return subject_for(Edition(kind=kind, date=day), top_title)
+
+
+def _subject(edition: Edition, top_title: str) -> str:
+    return _subject_cached(edition.kind, edition.date, top_title)
+
+
 @lru_cache(maxsize=8192)
 def _title_line(rank: int, title: str) -> str:
     return wrap_text(f"{rank}. {title}\n")
@@ -358,8 +367,7 @@ def _count(n: int) -> str:
 
 def _html_parts(pieces: _Pieces, chosen: list, subject: str, updates: tuple) -> tuple:
     part = pieces.html
-    head = _Slotted(part.head[0], html=True)
-    before, after = head.parts[0], head.parts[2]  # around the subject, in <title>
+    before, _, after = part.head[0].partition(_SLOT.format("subject"))  # in <title>
     first = chosen[0][0].title
     preheader = _escape_text(first) + (f" · and {len(chosen) - 1} more" if len(chosen) > 1 else "")
     body = []
@@ -427,7 +435,7 @@ def rendered_for(
         return render_digest(
             pieces.edition, [], html=html, links=dict(links), updates=tuple(updates)
         )
-    subject = subject_for(pieces.edition, chosen[0][0].title)
+    subject = _subject(pieces.edition, chosen[0][0].title)
     text_parts = _text_parts(pieces, chosen, updates)
     html_parts = _html_parts(pieces, chosen, subject, updates) if html else ()
     return Rendered(
@@ -450,3 +458,4 @@ def clear_caches() -> None:
     _edition_pieces.cache_clear()
     _title_line.cache_clear()
     _wrapped.cache_clear()
+    _subject_cached.cache_clear()

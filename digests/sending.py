@@ -414,11 +414,17 @@ def _send_own_by_esp(connection, mode, renders, recipients, kind, edition_id):
                 out.append(template(part).with_merge_fields(mode.field_format, mode.protect))
         return "".join(out)
 
+    sentinels = placeholders()
+
     def own(parts: tuple, prefix: str, links: dict) -> dict:
-        return {
-            f"{prefix}{index // 2}": protect(Template(parts[index]).merge(links))
-            for index in range(1, len(parts), 2)
-        }
+        values = {}
+        for index in range(1, len(parts), 2):
+            part = parts[index]
+            for name, sentinel in sentinels.items():  # str.replace: one pass in C each
+                if sentinel in part:
+                    part = part.replace(sentinel, links[name])
+            values[f"{prefix}{index // 2}"] = protect(part)
+        return values
 
     first = renders[0]
     html = first.html is not None
