@@ -83,6 +83,7 @@ def test_it_escapes_what_a_reader_brings_as_the_template_does(edition):
         updates=((1, "<i>t</i>", "d & e", 'https://x.org/?a="1"'),),
     )
     assert "<script>" not in joined.html and "&lt;script&gt;x&lt;/script&gt;" in joined.html
+    assert "<b>bold" not in joined.html and "Q&amp;A &lt;b&gt;bold&lt;/b&gt;" in joined.html
     assert "&lt;i&gt;t&lt;/i&gt;" in joined.html and "d &amp; e" in joined.html
     assert 'href="https://x.org/?a=&quot;1&quot;"' in joined.html
 

@@ -161,10 +161,24 @@ def test_it_keeps_latex_braces_from_being_read_as_merge_fields(bulk):
 
 def test_it_renders_once_per_edition_not_per_reader(postmark, edition):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    from django.test.signals import template_rendered
+
     readers = [SubscriberFactory() for _ in range(6)] + [SubscriberFactory(papers_per_email=5)]
-    with mock.patch("digests.rendering.render_to_string", wraps=rendering.render_to_string) as r:
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
         send_to(edition, *readers)
-    assert r.call_count == 2  # the HTML and the text template, with every paper in them
+    finally:
+        template_rendered.disconnect(count)
+    # The HTML and the text template once, with every paper of the edition in them.
+    assert sorted(n for n in rendered if "digest-body" in n) == [
+        "emails/digest-body.html",
+        "emails/digest-body.txt",
+    ]
     assert len(postmark.calls) == 7
 
 
