@@ -6,6 +6,7 @@ import random
 from unittest import mock
 
 import pytest
+import time_machine
 from django.test.signals import template_rendered
 
 from digests import rendering, sending
@@ -156,17 +157,56 @@ def test_one_bulk_call_carries_readers_with_their_own_orders(edition, postmark_d
     )
     rng = random.Random(5)
     readers = [SubscriberFactory(papers_per_email=rng.randint(2, 12)) for _ in range(8)]
+    readers += [SubscriberFactory(papers_per_email=4, email_format="text") for _ in range(3)]
     ids = list(rendering.edition_entries(edition))
     with mock.patch("digests.selection.choices_for", _own_orders(ids, rng)):
         result = send_to(edition, *readers)
 
-    assert result.sent == 8
-    [call] = sent_payloads(postmark_default, "/email/bulk")
-    copies = bulk_merged(call)
-    models = {m["To"]: m["TemplateModel"] for m in call["Messages"]}
+    assert result.sent == 11
+    calls = sent_payloads(postmark_default, "/email/bulk")
+    assert sorted(len(c["Messages"]) for c in calls) == [3, 8]  # HTML readers, text readers
+    copies = {to: copy for call in calls for to, copy in bulk_merged(call).items()}
+    models = {m["To"]: m["TemplateModel"] for c in calls for m in c["Messages"]}
     for reader in readers:
+        html = reader.email_format != "text"
         delivery = Delivery.objects.get(subscriber=reader)
         links = {name: models[reader.email][name] for name in sending.MERGE_FIELDS}
+        own = rendering.rendered_for(
+            edition,
+            tuple(delivery.paper_ids),
+            html=html,
+            links=sending.placeholders(),
+            reasons=tuple(delivery.reasons),
+        )
+        subject, text, html_part = sending.merged(own, links)
+        expected = {"Subject": _mustache_protect(subject), "TextBody": _mustache_protect(text)}
+        if html:
+            expected["HtmlBody"] = _mustache_protect(html_part)
+        assert copies[reader.email] == expected
+
+
+@time_machine.travel(dt.datetime(2026, 11, 27, 8, tzinfo=dt.UTC), tick=False)
+def test_readers_with_their_own_orders_get_their_own_copy_through_email_batch(
+    edition, postmark_default
+):
+    # Time stands still: the links signed again below carry the same timestamp.
+    from digests.models import Delivery
+    from tests.digests.conftest import POSTMARK, postmark_batch_ok, sent_payloads
+
+    postmark_default.add(
+        "POST", f"{POSTMARK}/email/bulk", json={"ErrorCode": 605, "Message": "no"}, status=422
+    )
+    postmark_default.add_callback("POST", f"{POSTMARK}/email/batch", callback=postmark_batch_ok)
+    rng = random.Random(9)
+    readers = [SubscriberFactory(papers_per_email=rng.randint(2, 12)) for _ in range(5)]
+    ids = list(rendering.edition_entries(edition))
+    with mock.patch("digests.selection.choices_for", _own_orders(ids, rng)):
+        result = send_to(edition, *readers)
+
+    assert result.sent == 5
+    [batch] = sent_payloads(postmark_default, "/email/batch")
+    for message in batch:
+        delivery = Delivery.objects.get(pk=message["Metadata"]["delivery_id"])
         own = rendering.rendered_for(
             edition,
             tuple(delivery.paper_ids),
@@ -174,9 +214,11 @@ def test_one_bulk_call_carries_readers_with_their_own_orders(edition, postmark_d
             links=sending.placeholders(),
             reasons=tuple(delivery.reasons),
         )
-        subject, text, html = sending.merged(own, links)
-        assert copies[reader.email] == {
-            "Subject": _mustache_protect(subject),
-            "TextBody": _mustache_protect(text),
-            "HtmlBody": _mustache_protect(html),
-        }
+        recipient = sending.recipient_for(delivery.pk, delivery.subscriber)
+        subject, text, html = sending.merged(own, recipient.links)
+        assert (message["Subject"], message["TextBody"], message["HtmlBody"]) == (
+            subject,
+            text,
+            html,
+        )
+    assert len({m["Subject"] for m in batch}) > 1
