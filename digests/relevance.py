@@ -429,7 +429,7 @@ def rank(
     for position, ((pk, vector), r) in enumerate(zip(candidates, relevance, strict=True)):
         blended = (1 - alpha) * (1 - position / n) + alpha * (r / top)
         scored.append((-blended, position, pk, r, vector))
-    scored.sort(key=lambda item: (item[0], item[1]))
+    scored.sort()  # by (-blended, position): positions differ, so nothing further is compared
     return [Ranked(pk, r, reason_for(vector, r, profile)) for _, _, pk, r, vector in scored[:limit]]
 
 
