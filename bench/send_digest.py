@@ -49,6 +49,12 @@ def parse_args():
     )
     parser.add_argument("--keep", action="store_true", help="reuse the subscribers of a last run")
     parser.add_argument(
+        "--personal",
+        action="store_true",
+        help="every reader has their own relevance model (random weights), so their own "
+        "order and reasons: no two readers share a digest",
+    )
+    parser.add_argument(
         "--esp-delay", type=float, default=0.0, help="seconds the fake ESP takes per call"
     )
     return parser.parse_args()
@@ -206,6 +212,61 @@ def make_data(count: int) -> None:
     print(file=sys.stderr)
 
 
+PROFILE_TERMS = 60  # of the bench vocabulary's few hundred terms (the trainer keeps 300)
+ANCHORS = 3
+
+
+def make_profiles() -> int:
+    """A relevance model for every subscriber, written directly (the trainer is measured by
+    bench/relevance_train.py): random weights over the vocabulary of the bench's papers and
+    three "saved" papers as anchors, so each reader has their own order and reasons."""
+    import json
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from digests.models import ReaderModel
+    from digests.services import reader
+    from papers.models import Paper
+    from subscriptions.models import Subscriber
+
+    rng = random.Random(7)
+    vocabulary = reader.vocabulary_build()
+    papers = list(Paper.objects.only("title", "abstract"))
+    vectors = reader.paper_vectors(papers)
+    titles = {p.pk: p.title for p in papers}
+    terms = sorted(vocabulary.idf)
+    now = timezone.now().isoformat()
+    ReaderModel.objects.all().delete()
+    # Read before the COPY starts: the connection cannot fetch while it copies.
+    ids = list(Subscriber.objects.order_by("pk").values_list("pk", flat=True))
+    table = ReaderModel._meta.db_table
+    written = 0
+    with connection.cursor() as cursor:
+        sql = f"COPY {table} (subscriber_id, profile, signals, trained_at, stale) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for subscriber_id in ids:
+                chosen = rng.sample(terms, min(PROFILE_TERMS, len(terms)))
+                weights = [rng.gauss(0, 1) for _ in chosen]
+                norm = sum(w * w for w in weights) ** 0.5 or 1.0
+                weighted = zip(chosen, weights, strict=True)
+                anchors = []
+                for paper_id in rng.sample(list(vectors), ANCHORS):
+                    top = sorted(vectors[paper_id].items(), key=lambda i: -i[1])[:20]
+                    anchors.append({"kind": "saved", "title": titles[paper_id], "terms": dict(top)})
+                profile = {
+                    "weights": {t: round(w / norm, 5) for t, w in weighted},
+                    "anchors": anchors,
+                    "signals": ANCHORS,
+                }
+                copy.write_row((subscriber_id, json.dumps(profile), ANCHORS, now, False))
+                written += 1
+                if written % 50000 == 0:
+                    print(f"\r  profiles: {written:,}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return written
+
+
 # --- Measuring -------------------------------------------------------------------------------
 
 
@@ -309,9 +370,16 @@ def run_send(args) -> dict:
     finished = time.perf_counter()
     print(file=sys.stderr)
     edition_finish_if_done(edition=edition)
+    with connection.cursor() as cursor:  # how personal the send was: distinct orders
+        cursor.execute(
+            "SELECT count(DISTINCT paper_ids::text) FROM digests_delivery "
+            "WHERE edition_id = %s AND status = 'sent'",
+            [edition.pk],
+        )
+        distinct = cursor.fetchone()[0]
     sent = sum(r["sent"] for r in results)
     queries = counter.count + sum(r["queries"] for r in results)
-    samples = results[0]["samples"]
+    samples = max((r["samples"] for r in results), key=len)
     quarter = [samples[max(0, int(len(samples) * q) - 1)] for q in (0.25, 0.5, 0.75, 1.0)]
     return {
         "sent": sent,
@@ -322,6 +390,7 @@ def run_send(args) -> dict:
         "queries_per_1000": 1000 * queries / max(sent, 1),
         "peak_mb": max(r["peak_mb"] for r in results),
         "rss_quarters": quarter,
+        "distinct": distinct,
     }
 
 
@@ -374,6 +443,16 @@ def main() -> None:
             make_data(args.subscribers)
         from django.db import connection
 
+        if args.personal:
+            from digests.models import ReaderModel
+
+            if not (args.keep and ReaderModel.objects.exists()):
+                print("Writing a relevance model per subscriber ...", file=sys.stderr)
+                make_profiles()
+        elif args.keep:
+            with connection.cursor() as cursor:  # the trending order for everyone
+                cursor.execute("TRUNCATE digests_readermodel")
+
         with connection.cursor() as cursor:
             # Fresh planner statistics, as autovacuum keeps them in production: without
             # them PostgreSQL takes the freshly loaded table for a few rows and sorts the
@@ -382,14 +461,20 @@ def main() -> None:
         time.sleep(0.5)  # the fake ESP is listening by now
         print(f"Sending ({args.mode}, {args.workers} process(es)) ...", file=sys.stderr)
         result = run_send(args)
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/") as answer:
+            esp_calls = json.load(answer)["calls"]
         baseline = run_baseline(args.baseline)
     finally:
         esp.terminate()
         esp.wait()
     quarters = " / ".join(f"{mb:.0f}" for mb in result["rss_quarters"])
     print()
+    order = "own relevance model per reader" if args.personal else "trending order"
     print(
-        f"Send benchmark: {args.subscribers:,} subscribers, mode={args.mode}, "
+        f"Send benchmark: {args.subscribers:,} subscribers ({order}), mode={args.mode}, "
         f"workers={args.workers}, fake Postmark on 127.0.0.1, "
         f"{args.esp_delay * 1000:.0f} ms per call"
     )
@@ -397,6 +482,7 @@ def main() -> None:
         f"  sent {result['sent']:,}, skipped {result['skipped']:,} "
         f"in {result['seconds']:.1f} s (fan-out {result['fan_out_seconds']:.1f} s)"
     )
+    print(f"  distinct digests (orders):  {result['distinct']:,}, in {esp_calls:,} ESP calls")
     print(f"  messages per second:        {result['rate']:,.0f}")
     print(f"  queries per 1,000 messages: {result['queries_per_1000']:.1f}")
     print(f"  peak memory (RSS):          {result['peak_mb']:.0f} MB")

@@ -289,7 +289,33 @@ def vectorise(text: str, vocabulary: Vocabulary, *, keep: int = PAPER_TERMS) -> 
 def dot(a: Vector, b: Vector) -> float:
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+    # Terms missing from b add nothing (x + 0.0 == x): skipping them keeps the same sum.
+    return sum([v * b[t] for t, v in a.items() if t in b])
+
+
+class Index:
+    """Candidates' vectors by term: a reader's relevance to every candidate in one pass
+    over the reader's terms, instead of a dot product per candidate (the send ranks the
+    same edition for every reader of a chunk)."""
+
+    def __init__(self, candidates: Sequence[tuple[int, Vector]]):
+        self.position = {pk: index for index, (pk, _) in enumerate(candidates)}
+        postings: dict[str, list] = {}
+        for index, (_, vector) in enumerate(candidates):
+            for t, v in vector.items():
+                postings.setdefault(t, []).append((index, v))
+        self.postings = postings
+
+    def relevance(self, weights: Vector) -> list[float]:
+        """w · x for every candidate, in the index's order."""
+        scores = [0.0] * len(self.position)
+        postings = self.postings
+        for t, w in weights.items():
+            hits = postings.get(t)
+            if hits:
+                for index, v in hits:
+                    scores[index] += w * v
+        return scores
 
 
 @dataclass(frozen=True)
@@ -380,23 +406,31 @@ def rank(
     profile: ReaderProfile | None,
     *,
     mode: str = "balanced",
+    limit: int | None = None,
+    index: Index | None = None,
 ) -> list[Ranked]:
-    """Candidates (in trending order) reordered for one reader, with personal reasons.
+    """Candidates (in trending order) reordered for one reader, with personal reasons;
+    the first `limit` only, when given (a reason costs more than ranking: the send asks
+    for those it shows). `index`: an Index of these candidates or more, built once for
+    many readers.
 
     A cold reader gets exactly the trending order.
     """
     if profile is None or profile.is_cold():
-        return [Ranked(pk, 0.0, "") for pk, _ in candidates]
+        return [Ranked(pk, 0.0, "") for pk, _ in candidates][:limit]
     alpha = MODES.get(mode, MODES["balanced"])
-    relevance = [dot(profile.weights, vector) for _, vector in candidates]
+    # `index` may hold more candidates than these (the whole edition): the same sums.
+    index = index or Index(candidates)
+    scores = index.relevance(profile.weights)
+    relevance = [scores[index.position[pk]] for pk, _ in candidates]
     top = max((abs(r) for r in relevance), default=0.0) or 1.0
     n = len(candidates)
     scored = []
     for position, ((pk, vector), r) in enumerate(zip(candidates, relevance, strict=True)):
         blended = (1 - alpha) * (1 - position / n) + alpha * (r / top)
         scored.append((-blended, position, pk, r, vector))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return [Ranked(pk, r, reason_for(vector, r, profile)) for _, _, pk, r, vector in scored]
+    scored.sort()  # by (-blended, position): positions differ, so nothing further is compared
+    return [Ranked(pk, r, reason_for(vector, r, profile)) for _, _, pk, r, vector in scored[:limit]]
 
 
 def reason_for(vector: Vector, relevance: float, profile: ReaderProfile) -> str:

@@ -120,13 +120,14 @@ class Choice:
         return [p.personal_reason for p in self.papers]
 
 
-def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
+def choose(*, reader: Reader, candidates: Sequence[Candidate], index=None) -> Choice:
     """The one pure rule for what a reader gets, used by the real send and the dry run.
 
     Candidates in, ordered choice with per-paper reasons out: the edition's papers in
     their order, filtered by the reader's preferences, never sent to them before, cut to
     their chosen count. An empty choice carries the reason recorded in the history. No
     database access: a per-reader ranking can replace this function without touching I/O.
+    `index` (relevance.Index of the candidates) saves rebuilding it for every reader.
     """
     # Locals, not attributes, in the loop: this runs for every candidate of every reader.
     topics, only_code = reader.topic_ids, reader.only_with_code
@@ -159,12 +160,15 @@ def choose(*, reader: Reader, candidates: Sequence[Candidate]) -> Choice:
     if profile is None:  # no signals: exactly the trending order
         return Choice(papers=tuple(ChosenPaper(p.paper_id, p.reason) for p in fresh))
     by_id = {p.paper_id: p for p in fresh}
-    ranked = relevance.rank([(p.paper_id, p.vector) for p in fresh], profile, mode=reader.ranking)
+    ranked = relevance.rank(
+        [(p.paper_id, p.vector) for p in fresh],
+        profile,
+        mode=reader.ranking,
+        limit=reader.papers_per_email,
+        index=index,
+    )
     return Choice(
-        papers=tuple(
-            ChosenPaper(r.paper_id, by_id[r.paper_id].reason, r.reason)
-            for r in ranked[: reader.papers_per_email]
-        )
+        papers=tuple(ChosenPaper(r.paper_id, by_id[r.paper_id].reason, r.reason) for r in ranked)
     )
 
 
@@ -302,7 +306,11 @@ def readers_of(*, edition, subscribers: Sequence, candidates: Sequence[Candidate
 def choices_for(*, edition, subscribers: Sequence, candidates: Sequence[Candidate]) -> dict:
     """{subscriber id: Choice} for a chunk: what the send and the dry run both call."""
     readers = readers_of(edition=edition, subscribers=subscribers, candidates=candidates)
-    return {pk: choose(reader=reader, candidates=candidates) for pk, reader in readers.items()}
+    index = relevance.Index([(c.paper_id, c.vector) for c in candidates])
+    return {
+        pk: choose(reader=reader, candidates=candidates, index=index)
+        for pk, reader in readers.items()
+    }
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:

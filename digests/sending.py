@@ -196,7 +196,8 @@ class _LocallyMergedPayload(PostmarkPayload):
 
     def data_for_recipient(self, to):
         data = super().data_for_recipient(to)
-        text, html = self.message.local_bodies[to.addr_spec]
+        subject, text, html = self.message.local_bodies[to.addr_spec]
+        data["Subject"] = subject  # each reader's own, when their digests differ
         data["TextBody"] = text
         if html is not None:
             data["HtmlBody"] = html
@@ -256,6 +257,7 @@ class Mode:
     per_call: int  # readers one ESP call carries, at most
     field_format: str = ""
     protect: object = None
+    raw_format: str = ""  # a field whose value goes in as it is (HTML not escaped again)
 
 
 def _mustache_protect(text: str) -> str:
@@ -272,9 +274,11 @@ def send_mode(connection) -> Mode:
     if isinstance(connection, PostmarkBatchBackend):
         return Mode("batch", min(size, POSTMARK_BATCH_LIMIT))
     if settings.DIGEST_MERGE_FIELD_FORMAT:
-        return Mode("bulk", size, settings.DIGEST_MERGE_FIELD_FORMAT)
+        field_format = settings.DIGEST_MERGE_FIELD_FORMAT
+        return Mode("bulk", size, field_format, raw_format=field_format)
     if _is_postmark(connection) and connection.use_bulk_api:
-        return Mode("bulk", size, "{{{{{name}}}}}", _mustache_protect)
+        # Mustachio escapes HTML in {{field}} and leaves {{{field}}} as it is.
+        return Mode("bulk", size, "{{{{{name}}}}}", _mustache_protect, "{{{{{{{name}}}}}}}")
     return Mode("each", 1)
 
 
@@ -294,21 +298,35 @@ def _esp_extra(connection) -> dict | None:
 
 
 def send_call(
-    *, connection, mode: Mode, rendered: Rendered, recipients: list, kind: str, edition_id: int
+    *,
+    connection,
+    mode: Mode,
+    rendered: Rendered | list[Rendered],
+    recipients: list,
+    kind: str,
+    edition_id: int,
 ) -> dict[int, Outcome]:
-    """One ESP call carrying `recipients` (one reader in "each" mode). Returns an outcome
-    per delivery id; raises TransientSendError if the ESP may take the call later."""
+    """One ESP call carrying `recipients` (one reader in "each" mode): one digest for all
+    of them, or a list of digests aligned with `recipients` (each reader their own).
+    Returns an outcome per delivery id; raises TransientSendError if the ESP may take the
+    call later."""
+    renders = rendered if isinstance(rendered, list) else [rendered] * len(recipients)
+    shared = all(r is renders[0] for r in renders)
     try:
+        if mode.name == "bulk" and shared:
+            return _send_merged_by_esp(connection, mode, renders[0], recipients, kind, edition_id)
         if mode.name == "bulk":
-            return _send_merged_by_esp(connection, mode, rendered, recipients, kind, edition_id)
-        return _send_merged_here(connection, rendered, recipients, kind, edition_id)
+            return _send_own_by_esp(connection, mode, renders, recipients, kind, edition_id)
+        return _send_merged_here(connection, renders, recipients, kind, edition_id)
     except _BulkRefused as refused:
         _remember_bulk_refused(refused.error)
         batch = PostmarkBatchBackend()
         outcomes = {}
         for start in range(0, len(recipients), POSTMARK_BATCH_LIMIT):
-            part = recipients[start : start + POSTMARK_BATCH_LIMIT]
-            outcomes.update(_send_merged_here(batch, rendered, part, kind, edition_id))
+            part = slice(start, start + POSTMARK_BATCH_LIMIT)
+            outcomes.update(
+                _send_merged_here(batch, renders[part], recipients[part], kind, edition_id)
+            )
         return outcomes
 
 
@@ -336,12 +354,28 @@ def _call(message, recipients, *, bulk: bool) -> dict[int, Outcome]:
 
 
 def _send_merged_by_esp(connection, mode, rendered, recipients, kind, edition_id):
+    """One bulk call for readers who share a digest: only their links differ."""
     protect = mode.protect or (lambda text: text)
     html = rendered.html
-    message = message_from_parts(
+    message = _bulk_message(
+        connection,
         subject=protect(rendered.subject),
         text=template(rendered.text).with_merge_fields(mode.field_format, mode.protect),
         html=template(html).with_merge_fields(mode.field_format, mode.protect) if html else None,
+        recipients=recipients,
+        kind=kind,
+        edition_id=edition_id,
+    )
+    message.merge_data = {r.email: r.links for r in recipients}
+    bulk = _is_postmark(connection) and getattr(connection, "use_bulk_api", False)
+    return _call(message, recipients, bulk=bulk)
+
+
+def _bulk_message(connection, *, subject, text, html, recipients, kind, edition_id):
+    message = message_from_parts(
+        subject=subject,
+        text=text,
+        html=html,
         to=[r.email for r in recipients],
         headers={"List-Id": list_id(kind), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         metadata={"edition_id": str(edition_id)},
@@ -350,7 +384,6 @@ def _send_merged_by_esp(connection, mode, rendered, recipients, kind, edition_id
     )
     message.track_opens = message.track_clicks = True
     message.connection = connection
-    message.merge_data = {r.email: r.links for r in recipients}
     message.merge_headers = {
         r.email: {"List-Unsubscribe": r.list_headers["List-Unsubscribe"]}
         for r in recipients
@@ -360,14 +393,66 @@ def _send_merged_by_esp(connection, mode, rendered, recipients, kind, edition_id
         r.email: {"subscriber_id": str(r.subscriber_id), "delivery_id": str(r.delivery_id)}
         for r in recipients
     }
+    return message
+
+
+def _send_own_by_esp(connection, mode, renders, recipients, kind, edition_id):
+    """One bulk call for readers who each have a digest of their own (a personal order).
+
+    What every reader of the edition shares (the head with its styles, the footer) goes
+    once, with the ESP's fields for their links; each reader's own parts (subject, count,
+    papers in their order with their feedback links, updates) go in that reader's merge
+    data as fields the ESP inserts as they are (`mode.raw_format`), links merged in here."""
+    protect = mode.protect or (lambda text: text)
+
+    def shell(parts: tuple, prefix: str) -> str:
+        out = []
+        for index, part in enumerate(parts):
+            if index % 2:  # the reader's own
+                out.append(mode.raw_format.format(name=f"{prefix}{index // 2}"))
+            else:  # the same for every reader of the edition
+                out.append(template(part).with_merge_fields(mode.field_format, mode.protect))
+        return "".join(out)
+
+    sentinels = placeholders()
+
+    def own(parts: tuple, prefix: str, links: dict) -> dict:
+        values = {}
+        for index in range(1, len(parts), 2):
+            part = parts[index]
+            for name, sentinel in sentinels.items():  # str.replace: one pass in C each
+                if sentinel in part:
+                    part = part.replace(sentinel, links[name])
+            values[f"{prefix}{index // 2}"] = protect(part)
+        return values
+
+    first = renders[0]
+    html = first.html is not None
+    message = _bulk_message(
+        connection,
+        subject=mode.raw_format.format(name="pb_subject"),
+        text=shell(first.text_parts, "pb_text_"),
+        html=shell(first.html_parts, "pb_html_") if html else None,
+        recipients=recipients,
+        kind=kind,
+        edition_id=edition_id,
+    )
+    merge_data = {}
+    for recipient, rendered in zip(recipients, renders, strict=True):
+        data = {**recipient.links, "pb_subject": protect(rendered.subject)}
+        data |= own(rendered.text_parts, "pb_text_", recipient.links)
+        if html:
+            data |= own(rendered.html_parts, "pb_html_", recipient.links)
+        merge_data[recipient.email] = data
+    message.merge_data = merge_data
     bulk = _is_postmark(connection) and getattr(connection, "use_bulk_api", False)
     return _call(message, recipients, bulk=bulk)
 
 
-def _send_merged_here(connection, rendered, recipients, kind, edition_id):
+def _send_merged_here(connection, renders, recipients, kind, edition_id):
     """Bodies merged here: one reader per call, or Postmark's /email/batch."""
     first = recipients[0]
-    subject, text, html = merged(rendered, first.links)
+    subject, text, html = merged(renders[0], first.links)
     metadata = {"edition_id": str(edition_id)}
     if len(recipients) == 1:
         metadata |= {
@@ -387,7 +472,10 @@ def _send_merged_here(connection, rendered, recipients, kind, edition_id):
     message.track_opens = message.track_clicks = True
     message.connection = connection
     if isinstance(connection, PostmarkBatchBackend):
-        message.local_bodies = {r.email: merged(rendered, r.links)[1:] for r in recipients}
+        message.local_bodies = {
+            r.email: merged(rendered, r.links)
+            for r, rendered in zip(recipients, renders, strict=True)
+        }
         message.merge_headers = {r.email: r.list_headers for r in recipients}
         message.merge_metadata = {
             r.email: {"subscriber_id": str(r.subscriber_id), "delivery_id": str(r.delivery_id)}

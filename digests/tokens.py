@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import constant_time_compare
 
 from subscriptions.tokens import BadToken
@@ -59,8 +59,18 @@ def feedback_token(*, subscriber_id: int, email: str, delivery_id: int) -> str:
 def feedback_base_url(*, subscriber_id: int, email: str, delivery_id: int) -> str:
     """The reader's link prefix; a paper's link is `<base>/<paper id>/<action>/`."""
     token = feedback_token(subscriber_id=subscriber_id, email=email, delivery_id=delivery_id)
-    path = reverse("digests:feedback", args=[token, 0, "more"]).rsplit("/0/more/", 1)[0]
-    return f"{settings.SITE_URL}{path}"
+    before, after = _around_feedback_token(
+        get_script_prefix(), settings.ROOT_URLCONF, get_urlconf()
+    )
+    return f"{settings.SITE_URL}{before}{token}{after}"
+
+
+@lru_cache(maxsize=8)
+def _around_feedback_token(_prefix: str, _root, _urlconf) -> tuple[str, str]:
+    # reverse() once per process and prefix: this runs once per recipient.
+    path = reverse("digests:feedback", args=["T0KEN", 0, "more"]).rsplit("/0/more/", 1)[0]
+    before, _, after = path.partition("T0KEN")
+    return before, after
 
 
 def feedback_url(base: str, paper_id: int, action: str) -> str:

@@ -8,10 +8,11 @@ confirmation clears: each confirmation link works once, and only the newest one 
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 CONFIRM = "subscriptions.confirm"
 MANAGE = "subscriptions.manage"
@@ -79,18 +80,30 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def token_path(name: str, token: str) -> str:
+    """reverse(name, args=[token]) for a signed token (URL-safe characters only), with
+    reverse() run once per process, URL conf and prefix: every digest makes these links
+    for every reader, and reverse() cost as much as signing."""
+    before, after = _around_token(name, get_script_prefix(), settings.ROOT_URLCONF, get_urlconf())
+    return f"{before}{token}{after}"
+
+
+@lru_cache(maxsize=64)
+def _around_token(name: str, _prefix: str, _root, _urlconf) -> tuple[str, str]:
+    before, _, after = reverse(name, args=["T0KEN"]).partition("T0KEN")
+    return before, after
+
+
 def confirm_url(subscriber) -> str:
     return _absolute(reverse("subscriptions:confirm", args=[make_token(subscriber, CONFIRM)]))
 
 
 def manage_url(subscriber) -> str:
-    return _absolute(reverse("subscriptions:manage", args=[make_token(subscriber, MANAGE)]))
+    return _absolute(token_path("subscriptions:manage", make_token(subscriber, MANAGE)))
 
 
 def unsubscribe_url(subscriber) -> str:
-    return _absolute(
-        reverse("subscriptions:unsubscribe", args=[make_token(subscriber, UNSUBSCRIBE)])
-    )
+    return _absolute(token_path("subscriptions:unsubscribe", make_token(subscriber, UNSUBSCRIBE)))
 
 
 def list_unsubscribe_headers(subscriber) -> dict[str, str]:
@@ -100,7 +113,7 @@ def list_unsubscribe_headers(subscriber) -> dict[str, str]:
     the fallback for clients that only know mail.
     """
     token = make_token(subscriber, UNSUBSCRIBE)
-    url = _absolute(reverse("subscriptions:unsubscribe", args=[token]))
+    url = _absolute(token_path("subscriptions:unsubscribe", token))
     mailto = f"mailto:{settings.UNSUBSCRIBE_MAILTO}?subject=unsubscribe%20{token}"
     return {
         "List-Unsubscribe": f"<{url}>, <{mailto}>",

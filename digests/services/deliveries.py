@@ -117,13 +117,16 @@ class Mark:
 
 @dataclass
 class Call:
-    """What one ESP call carries: readers who get the same papers in the same format."""
+    """What one ESP call carries: readers in the same format, each with their digest,
+    `(paper_ids, personal reasons, updates)`; the same one for all, or each their own."""
 
-    paper_ids: tuple
-    reasons: tuple  # personal reasons, aligned with paper_ids ("" = trending alone)
-    updates: tuple  # "Updates on your papers": ((update id, title, detail, url), ...)
     html: bool
     recipients: list[Recipient]
+    digests: list[tuple]  # aligned with recipients
+
+    @classmethod
+    def shared(cls, digest: tuple, html: bool, recipients: list[Recipient]) -> "Call":
+        return cls(html, recipients, [digest] * len(recipients))
 
 
 def delivery_send_chunk(*, edition: Edition, subscriber_ids: list[int], connection=None):
@@ -234,11 +237,26 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
             skipped = [d for d in skipped if d.pk in claimed]
             _mark(skipped)
         result.skipped.update(d.skip_reason for d in skipped)
-    calls = []
+    return _plan_calls(groups, mode)
+
+
+def _plan_calls(groups: dict, mode) -> list[Call]:
+    """ESP calls for a chunk's readers, grouped by digest: readers who share a digest go
+    in one call per digest (its text carried once); with an ESP that takes many readers
+    a call, those whose digest nobody else in the chunk gets (a personal order) go
+    together, up to `mode.per_call` a call, each with their own digest."""
+    calls, alone = [], defaultdict(list)
     for (paper_ids, reasons, news, html), recipients in groups.items():
+        digest = (paper_ids, reasons, news)
+        if len(recipients) == 1 and mode.per_call > 1:
+            alone[html].append((digest, recipients[0]))
+            continue
         for start in range(0, len(recipients), mode.per_call):
-            part = recipients[start : start + mode.per_call]
-            calls.append(Call(paper_ids, reasons, news, html, part))
+            calls.append(Call.shared(digest, html, recipients[start : start + mode.per_call]))
+    for html, readers in alone.items():
+        for start in range(0, len(readers), mode.per_call):
+            part = readers[start : start + mode.per_call]
+            calls.append(Call(html, [r for _, r in part], [d for d, _ in part]))
     return calls
 
 
@@ -307,21 +325,23 @@ def _send_call(
     if not recipients:
         return  # another worker, or an earlier run, has them
     links = sending.placeholders()
-    rendered = rendering.rendered_for(
-        edition,
-        call.paper_ids,
-        html=call.html,
-        links=links,
-        reasons=call.reasons,
-        updates=call.updates,
-    )
-    paper_ids, reasons = list(call.paper_ids), list(call.reasons)
-    deliveries = [Mark(r.delivery_id, r.subscriber_id, paper_ids, reasons) for r in recipients]
+    digests = dict(zip((r.delivery_id for r in call.recipients), call.digests, strict=True))
+    renders: dict[tuple, rendering.Rendered] = {}  # one join per distinct digest in the call
+    for recipient in recipients:
+        paper_ids, reasons, news = digest = digests[recipient.delivery_id]
+        if digest not in renders:
+            renders[digest] = rendering.rendered_for(
+                edition, paper_ids, html=call.html, links=links, reasons=reasons, updates=news
+            )
+    deliveries = []
+    for r in recipients:
+        paper_ids, reasons, _ = digests[r.delivery_id]
+        deliveries.append(Mark(r.delivery_id, r.subscriber_id, list(paper_ids), list(reasons)))
     try:
         outcomes = sending.send_call(
             connection=connection,
             mode=mode,
-            rendered=rendered,
+            rendered=[renders[digests[r.delivery_id]] for r in recipients],
             recipients=recipients,
             kind=edition.kind,
             edition_id=edition.pk,
@@ -350,11 +370,11 @@ def _send_call(
                 "digest to subscriber %s refused: %s", delivery.subscriber_id, outcome.error
             )
     marks.extend(deliveries)
-    if call.updates:
-        until = max(u[0] for u in call.updates)
-        for delivery in deliveries:
-            if delivery.status == Delivery.Status.SENT:
-                updates.updates_mark_listed(subscriber_id=delivery.subscriber_id, until=until)
+    for delivery in deliveries:
+        news = digests[delivery.pk][2]
+        if news and delivery.status == Delivery.Status.SENT:
+            until = max(u[0] for u in news)
+            updates.updates_mark_listed(subscriber_id=delivery.subscriber_id, until=until)
 
 
 def _count(*, edition: Edition, result: ChunkResult) -> None:

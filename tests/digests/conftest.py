@@ -1,5 +1,7 @@
 import copy
+import html
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -64,6 +66,25 @@ def postmark_ok(request):
     body["To"] = json.loads(request.body)["To"]
     body["MessageID"] = str(uuid.uuid4())
     return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def _mustache(template: str, model: dict, *, escape) -> str:
+    text = re.sub(r"\{\{\{(\w+)\}\}\}", lambda m: model[m.group(1)], template)
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: escape(model[m.group(1)]), text)
+
+
+def bulk_merged(payload: dict) -> dict[str, dict]:
+    """{address: {"Subject", "TextBody", "HtmlBody"}} of a Bulk API call, merged as Postmark
+    does: {{{field}}} as it is, {{field}} HTML-escaped in the HTML part."""
+    merged = {}
+    for message in payload["Messages"]:
+        model = message.get("TemplateModel", {})
+        merged[message["To"]] = {
+            part: _mustache(payload[part], model, escape=html.escape if part == "HtmlBody" else str)
+            for part in ("Subject", "TextBody", "HtmlBody")
+            if part in payload
+        }
+    return merged
 
 
 def sent_payloads(mock, path="/email") -> list[dict]:

@@ -12,7 +12,7 @@ from digests.models import Delivery, Edition, EditionPaper, Kind, ReaderSignal
 from digests.services import reader
 from digests.services.compose import edition_get_or_compose
 from papers.models import Trend, Window
-from tests.digests.conftest import POSTMARK, postmark_ok, recorded, sent_payloads
+from tests.digests.conftest import POSTMARK, bulk_merged, postmark_ok, recorded, sent_payloads
 from tests.factories import PaperFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,16 +124,20 @@ def test_the_bulk_api_carries_the_personal_order_and_feedback_links(postmark_def
 
     send_to(edition, ada, cold)
 
-    calls = sent_payloads(postmark_default, "/email/bulk")
-    assert len(calls) == 2  # two distinct digests: the personal order and the trending one
-    by_reader = {c["Messages"][0]["To"]: c for c in calls}
+    # Each reader's digest is their own: one call carries both, each reader's papers in
+    # that reader's merge data, the parts they share (head, footer) once.
+    [call] = sent_payloads(postmark_default, "/email/bulk")
+    by_reader = bulk_merged(call)
     assert _order(by_reader[ada.email]["TextBody"], papers)[:3] == ["s0", "s1", "s2"]
     assert _order(by_reader[cold.email]["TextBody"], papers)[:2] == ["u0", "s0"]
+    assert "prefers-color-scheme" in call["HtmlBody"] and "{{unsubscribe_url}}" in call["HtmlBody"]
     html = by_reader[ada.email]["HtmlBody"]
     assert ">More like this</a>" in html and ">Less like this</a>" in html
-    base = by_reader[ada.email]["Messages"][0]["TemplateModel"]["feedback_url"]
-    assert f"{{{{feedback_url}}}}/{papers['s0'].pk}/more/" in html
+    model = {m["To"]: m["TemplateModel"] for m in call["Messages"]}[ada.email]
+    base = model["feedback_url"]
+    assert f'href="{base}/{papers["s0"].pk}/more/"' in html
     assert re.match(r"^http://[^/]+/digests/feedback/[^/]+$", base)
+    assert by_reader[ada.email]["Subject"] != by_reader[cold.email]["Subject"]
 
 
 def test_a_feed_only_reader_gets_no_mail_but_a_recorded_digest(postmark, papers):

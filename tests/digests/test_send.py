@@ -159,12 +159,26 @@ def test_it_keeps_latex_braces_from_being_read_as_merge_fields(bulk):
     assert "{{x}}" not in body["Subject"]
 
 
-def test_it_renders_once_per_distinct_digest_not_per_reader(postmark, edition):
+def test_it_renders_once_per_edition_not_per_reader(postmark, edition):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
+    from django.test.signals import template_rendered
+
     readers = [SubscriberFactory() for _ in range(6)] + [SubscriberFactory(papers_per_email=5)]
-    with mock.patch("digests.rendering.render_parts", wraps=rendering.render_parts) as render:
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
         send_to(edition, *readers)
-    assert render.call_count == 2
+    finally:
+        template_rendered.disconnect(count)
+    # The HTML and the text template once, with every paper of the edition in them.
+    assert sorted(n for n in rendered if "digest-body" in n) == [
+        "emails/digest-body.html",
+        "emails/digest-body.txt",
+    ]
     assert len(postmark.calls) == 7
 
 
@@ -174,9 +188,9 @@ def test_it_uses_a_bounded_number_of_queries_whatever_the_chunk_size(bulk, editi
 
     from digests.services import digest_fan_out
 
-    # Same three distinct digests (5, 6 and 7 papers) for 3 readers and for 40: the same
+    # Same three distinct digests (5, 6 and 7 papers) for 6 readers and for 40: the same
     # number of ESP calls, so the same number of queries.
-    few = [SubscriberFactory(papers_per_email=5 + i % 3) for i in range(3)]
+    few = [SubscriberFactory(papers_per_email=5 + i % 3) for i in range(6)]
     many = [SubscriberFactory(papers_per_email=5 + i % 3) for i in range(40)]
     from digests.services import reader
 
@@ -193,7 +207,7 @@ def test_it_uses_a_bounded_number_of_queries_whatever_the_chunk_size(bulk, editi
         counts.append(len(queries))
     assert counts[0] == counts[1] < 40
     assert len(sent_payloads(bulk, "/email/bulk")) == 6
-    assert Delivery.objects.filter(status="sent").count() == 43
+    assert Delivery.objects.filter(status="sent").count() == 46
 
 
 def test_it_never_sends_twice_when_a_chunk_task_runs_twice(postmark, edition):
