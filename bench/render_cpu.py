@@ -7,7 +7,9 @@ machine, where other processes' load moves wall-clock figures by 2 to 5 times.
 
 Run it from a code base's root against a database filled by bench/load_test.py; it clears
 the cache before every request and prints, per page, the best and median CPU time of 40.
-Compare two code bases by running each on its own copy of the data, alternately.
+Compare two code bases by running each on its own copy of the data, alternately (the
+script may be this one, run from the other checkout: the code imported is the current
+directory's). RENDER_CPU_ONLY=home,paper measures only those pages.
 """
 
 import os
@@ -27,18 +29,39 @@ def main() -> None:
     django.setup()
     from django.core.cache import cache
     from django.test import Client
+    from django.urls import NoReverseMatch, reverse
 
+    from papers import models
     from papers.models import Paper, Topic
 
     client = Client()
+    paper = Paper.objects.order_by("pk").first()
     urls = {
+        # The reference: HttpResponse("ok") behind the same middleware (bench.site_urls).
+        "trivial": "/bench/trivial",
         "home": "/",
         "home week": "/?window=week",
-        "paper": Paper.objects.order_by("pk").first().get_absolute_url(),
+        "home month": "/?window=month",
+        "paper": paper.get_absolute_url(),
         "topic": Topic.objects.order_by("pk").first().get_absolute_url(),
         "latest": "/latest/",
         "feed": "/feed/",
+        "atom feed": "/feed/atom/",
+        # Never cached: the same query each time.
+        "search": f"/search/?q={paper.title.split()[0]}",
     }
+    # Pages issue 12 added, where this code base has them.
+    if hasattr(models, "TrendSnapshot"):
+        day = models.TrendSnapshot.objects.order_by("-day").values_list("day", flat=True)[0]
+        try:
+            urls["daily"] = reverse("papers:day", kwargs={"day": day.isoformat()})
+            slug = models.author_slug(paper.authors[0])
+            urls["author"] = reverse("papers:author", kwargs={"slug": slug})
+        except NoReverseMatch:
+            pass
+    only = [name for name in os.environ.get("RENDER_CPU_ONLY", "").split(",") if name]
+    if only:
+        urls = {name: url for name, url in urls.items() if name in only}
     for name, url in urls.items():
         for _ in range(3):  # warm imports, templates and connections
             cache.clear()
