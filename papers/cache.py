@@ -21,6 +21,12 @@ def trending_version() -> int:
     return cache.get_or_set(TRENDING_VERSION_KEY, 1, timeout=None)
 
 
+def page_version(request) -> int:
+    """The trending version a page's `{% cache %}` fragments key on: the one
+    cache_page_for_visitors read with the page, else read now."""
+    return getattr(request, "trending_version", None) or trending_version()
+
+
 def bump_trending_version() -> int:
     try:
         return cache.incr(TRENDING_VERSION_KEY)
@@ -106,6 +112,8 @@ def cache_page_for_visitors(timeout: int = 600, params: dict[str, set[str]] | No
             ):
                 return view(request, *args, **kwargs)
             key, version, stored = _load("html", request)
+            # The view's fragments key on the same version (page_version): no second read.
+            request.trending_version = version
             if stored is not None:
                 response = HttpResponse(stored.replace(CSRF_PLACEHOLDER, get_token(request)))
             else:

@@ -14,7 +14,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
 from papers import selectors, star_history
-from papers.cache import cache_page_for_visitors, trending_version
+from papers.cache import cache_page_for_visitors, page_version
 from papers.maths import maths_text
 from papers.models import Paper, Topic, Window
 from papers.search import MAX_QUERY_LENGTH, clean_query
@@ -46,7 +46,7 @@ def _page_number(request) -> int:
 
 def _render(request, template: str, context: dict):
     """Render a page whose `{% cache %}` fragments are keyed on the trending version."""
-    context |= {"version": trending_version(), "fragment_seconds": FRAGMENT_SECONDS}
+    context |= {"version": page_version(request), "fragment_seconds": FRAGMENT_SECONDS}
     return render(request, template, context)
 
 
