@@ -237,7 +237,7 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
     parser.add_argument("--code", default=str(ROOT), help="checkout to measure (see above)")
-    parser.add_argument("--only", default="", help="comma-separated case names to run")
+    parser.add_argument("--only", default="", help="case names to run, separated by semicolons")
     args = parser.parse_args()
 
     ensure_database(args.database_url)
@@ -305,7 +305,7 @@ def main() -> None:
                 ("author page, cache cold", [sample["author"]], cold),
             ]
         if args.only:
-            wanted = {"trivial view (baseline)", *args.only.split(",")}
+            wanted = {"trivial view (baseline)", *args.only.split(";")}
             cases = [case for case in cases if case[0] in wanted]
         for _, paths, _ in cases:  # warm caches and connections
             for path in paths:

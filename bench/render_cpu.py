@@ -16,10 +16,9 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
+# The code measured is the working directory's (a checkout's root), wherever this file is.
 sys.path.insert(0, os.getcwd())
-sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.site_settings")
 
 
