@@ -172,6 +172,19 @@ class TestHome:
 
 
 class TestPageCache:
+    def test_it_serves_a_page_stored_as_text_by_an_earlier_release(self, client):
+        from papers.cache import CSRF_PLACEHOLDER, TRENDING_VERSION_KEY
+
+        cache.set(TRENDING_VERSION_KEY, 7, timeout=None)
+        html = f'<p>Stored</p><input name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}">'
+        cache.set(page_key("html", "testserver", "/"), (7, html))
+
+        body = client.get("/").content.decode()
+
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        assert body.startswith("<p>Stored</p>")
+        assert token and token.group(1) != CSRF_PLACEHOLDER
+
     def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(self):
         from django.test import Client
 
