@@ -9,9 +9,14 @@ trivial view, /bench/trivial, behind the same middleware, and one that also make
 cache read, the floor for any cached page) against its own PostgreSQL database and Redis
 DB (created and filled with sample papers if empty), then hits each URL with --clients
 processes for --seconds and prints requests per second, p50/p95 latency and the ratio to
-the trivial view measured in the same run. The home page is measured with its cache warm
+the trivial view measured in the same run. Pages are measured with their cache warm
 (the steady state between two trending recomputes) and cold (cache cleared before every
 request, i.e. the cost of a miss).
+
+--code DIR measures another checkout (an older commit in a git worktree) with this script:
+gunicorn runs from DIR and imports DIR's code; cases for pages DIR does not have (daily and
+author pages before issue 12) are skipped. Give each code base its own --database-url, as
+their migrations differ.
 """
 
 import argparse
@@ -28,7 +33,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+
+
+def _code_root() -> Path:
+    """The code base to measure: --code DIR, else this checkout. Read before anything is
+    imported from it, so the seed and the server run the same code."""
+    if "--code" in sys.argv:
+        return Path(sys.argv[sys.argv.index("--code") + 1]).resolve()
+    return ROOT
+
+
+CODE = _code_root()
+sys.path.insert(0, str(CODE))
+# Celery's Django fix-up puts the working directory first on sys.path at django.setup().
+os.chdir(CODE)
 
 from bench.search_pg import ensure_database, vocabulary  # noqa: E402
 
@@ -42,16 +60,8 @@ def seed(papers: int) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
-    from papers.models import (
-        Paper,
-        PaperRepository,
-        Repository,
-        Topic,
-        Trend,
-        TrendSnapshot,
-        Window,
-        author_slug,
-    )
+    from papers import models
+    from papers.models import Paper, PaperRepository, Repository, Topic, Trend, Window
 
     call_command("migrate", verbosity=0)
     if not Paper.objects.exists():
@@ -106,20 +116,24 @@ def seed(papers: int) -> dict:
             for p in created
             for w in Window.values
         )
-    _seed_site_pages()
+    if hasattr(models, "TrendSnapshot"):  # daily and author pages (issue 12)
+        _seed_site_pages()
     with connection.cursor() as cursor:
         # Fresh statistics, as autovacuum would have them on a live site: the search plan
         # depends on them (see papers/search.py).
         cursor.execute("ANALYZE")
     paper = Paper.objects.order_by("pk").first()
-    day = TrendSnapshot.objects.order_by("-day").values_list("day", flat=True).first()
-    return {
+    sample = {
         "paper": paper.get_absolute_url(),
         "word": paper.title.split()[0],
-        "day": f"/papers/date/{day.isoformat()}/",
-        "author": reverse("papers:author", kwargs={"slug": author_slug(paper.authors[0])}),
         "topic": Topic.objects.order_by("pk").first().get_absolute_url(),
     }
+    if hasattr(models, "TrendSnapshot"):
+        day = models.TrendSnapshot.objects.order_by("-day").values_list("day", flat=True)[0]
+        sample["day"] = f"/papers/date/{day.isoformat()}/"
+        slug = models.author_slug(paper.authors[0])
+        sample["author"] = reverse("papers:author", kwargs={"slug": slug})
+    return sample
 
 
 def free_port() -> int:
@@ -222,6 +236,8 @@ def main() -> None:
         "--database-url", default="postgres://postgres@127.0.0.1:5432/paperboy_bench_load"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
+    parser.add_argument("--code", default=str(ROOT), help="checkout to measure (see above)")
+    parser.add_argument("--only", default="", help="case names to run, separated by semicolons")
     args = parser.parse_args()
 
     ensure_database(args.database_url)
@@ -239,6 +255,10 @@ def main() -> None:
     django.setup()
     print(f"seeding {args.database_url} ({args.papers} papers if empty)...", flush=True)
     sample = seed(args.papers)
+    # Another code base's pages may be in this Redis DB under the same keys.
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
 
     port = free_port()
     server = subprocess.Popen(
@@ -254,26 +274,39 @@ def main() -> None:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=CODE,
         env=env,
         start_new_session=True,
     )
     try:
         wait_until_up(port)
         searches = [f"/search/?q={w}" for w in (sample["word"], "model", "graph+network", "zzqx")]
+        cold = {"clear_cache_url": args.redis_url}
         cases = [
             ("trivial view (baseline)", ["/bench/trivial"], {}),
             ("trivial + 1 cache read", ["/bench/trivial-cache-read"], {}),
             ("home, cache warm", ["/"], {}),
-            ("home, cache cold", ["/"], {"clear_cache_url": args.redis_url}),
+            ("home, cache cold", ["/"], cold),
+            ("home week, cache cold", ["/?window=week"], cold),
             ("paper page, cache warm", [sample["paper"]], {}),
+            ("paper page, cache cold", [sample["paper"]], cold),
             ("search (4 queries)", searches, {}),
             ("feed (RSS)", ["/feed/"], {}),
+            ("feed (RSS), cache cold", ["/feed/"], cold),
             ("topic page, cache warm", [sample["topic"]], {}),
-            ("daily page, cache warm", [sample["day"]], {}),
-            ("daily page, cache cold", [sample["day"]], {"clear_cache_url": args.redis_url}),
-            ("author page, cache warm", [sample["author"]], {}),
+            ("topic page, cache cold", [sample["topic"]], cold),
+            ("latest, cache cold", ["/latest/"], cold),
         ]
+        if "day" in sample:
+            cases += [
+                ("daily page, cache warm", [sample["day"]], {}),
+                ("daily page, cache cold", [sample["day"]], cold),
+                ("author page, cache warm", [sample["author"]], {}),
+                ("author page, cache cold", [sample["author"]], cold),
+            ]
+        if args.only:
+            wanted = {"trivial view (baseline)", *args.only.split(";")}
+            cases = [case for case in cases if case[0] in wanted]
         for _, paths, _ in cases:  # warm caches and connections
             for path in paths:
                 assert fetch(port, path) == 200, path
@@ -281,6 +314,7 @@ def main() -> None:
             f"\ngunicorn {args.workers} sync workers, {args.clients} clients, "
             f"{args.seconds:g} s per case, {os.cpu_count()} CPUs shared by server and clients"
         )
+        print(f"code: {CODE}, load average before: {os.getloadavg()[0]:.2f}")
         print(f"{'case':<26} {'req/s':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6}")
         baseline = None
         for name, paths, extra in cases:

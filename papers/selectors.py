@@ -41,7 +41,9 @@ def trending_papers(*, window: str = Window.TODAY, topic: Topic | None = None, l
 
 
 def latest_papers(*, limit: int = 10):
-    return with_card_data(Paper.objects.latest())[:limit]
+    """The newest papers for a compact list (the home page's side column: link, title,
+    date): only those columns, and none of a card's topics and code links."""
+    return Paper.objects.latest().only("slug", "title", "published_on")[:limit]
 
 
 @dataclass
@@ -155,11 +157,12 @@ def topics_with_counts() -> QuerySet:
     return Topic.objects.annotate(paper_count=Count("papers", filter=published)).order_by("name")
 
 
-def related_papers(paper: Paper, *, limit: int = 5) -> list[Paper]:
+def related_papers(paper: Paper, *, topics=None, limit: int = 5) -> list[Paper]:
     """Papers sharing the most topics with `paper`, topped up with papers whose text best
-    matches any of its title's words (full-text search): at most three queries."""
+    matches any of its title's words (full-text search): at most three queries, two when
+    the caller has read the paper's `topics` already."""
     related: list[Paper] = []
-    topic_ids = [topic.pk for topic in paper.topics.all()]
+    topic_ids = [topic.pk for topic in (paper.topics.all() if topics is None else topics)]
     others = Paper.objects.published().exclude(pk=paper.pk).defer("search_vector")
     if topic_ids:
         related = list(

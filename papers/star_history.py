@@ -66,18 +66,27 @@ def _snapshots(*, repo_ids: list[int], start, now) -> dict[int, list]:
     return history
 
 
-def star_history_charts(*, paper, now: dt.datetime | None = None) -> list[charts.Chart]:
+def code_links(paper):
+    """The paper's code links with their repositories, official first, then by stars: the
+    order of the paper page's Code section and of its star charts."""
+    return (
+        PaperRepository.objects.filter(paper=paper)
+        .select_related("repository")
+        .order_by("-is_official", "-repository__stars", "pk")
+    )
+
+
+def star_history_charts(*, paper, links=None, now: dt.datetime | None = None) -> list[charts.Chart]:
+    """Charts for the first repositories of `links` (code_links(paper) when not given; the
+    paper page passes the queryset its Code section lists, so both share one query)."""
     now = now or timezone.now()
     window = _window_for(paper)
     rule = WINDOWS[window]
     start = now - SPAN[window]
     window_start = now - dt.timedelta(hours=rule.hours)
-    links = (
-        PaperRepository.objects.filter(paper=paper)
-        .select_related("repository")
-        .order_by("-is_official", "-repository__stars", "pk")[:REPOSITORIES_SHOWN]
-    )
-    repos = [link.repository for link in links]
+    if links is None:
+        links = code_links(paper)[:REPOSITORIES_SHOWN]
+    repos = [link.repository for link in list(links)[:REPOSITORIES_SHOWN]]
     history = _snapshots(repo_ids=[r.pk for r in repos], start=start, now=now)
     result = []
     for repo in repos:

@@ -13,10 +13,10 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.text import Truncator
 from django.views.decorators.http import require_safe
 
-from papers import selectors
-from papers.cache import cache_page_for_visitors, trending_version
+from papers import selectors, star_history
+from papers.cache import cache_page_for_visitors, page_version
 from papers.maths import maths_text
-from papers.models import Paper, PaperRepository, Topic, Window
+from papers.models import Paper, Topic, Window
 from papers.search import MAX_QUERY_LENGTH, clean_query
 from papers.templatetags.papers_tags import iso_week
 
@@ -46,7 +46,7 @@ def _page_number(request) -> int:
 
 def _render(request, template: str, context: dict):
     """Render a page whose `{% cache %}` fragments are keyed on the trending version."""
-    context |= {"version": trending_version(), "fragment_seconds": FRAGMENT_SECONDS}
+    context |= {"version": page_version(request), "fragment_seconds": FRAGMENT_SECONDS}
     return render(request, template, context)
 
 
@@ -91,15 +91,18 @@ def latest(request):
 @cache_page_for_visitors(PAPER_PAGE_SECONDS)
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper.objects.published().defer("search_vector"), slug=slug)
-    code_links = PaperRepository.objects.filter(paper=paper).select_related("repository")
+    # Read by the Topics section and by related_papers(): one query, and none at all when
+    # the cached fragment that shows both is found.
+    topics = SimpleLazyObject(lambda: list(paper.topics.order_by("name")))
     context = {
         "paper": paper,
         # <title>, description and link previews: plain text, maths written readably.
         "text_title": maths_text(paper.title),
         "text_abstract": Truncator(maths_text(paper.abstract)).chars(200),
-        "code_links": code_links.order_by("-is_official", "-repository__stars", "pk"),
-        "topics": paper.topics.order_by("name"),
-        "related": SimpleLazyObject(lambda: selectors.related_papers(paper)),
+        # Lazy, and shared with the star history, which evaluates it first.
+        "code_links": star_history.code_links(paper),
+        "topics": topics,
+        "related": SimpleLazyObject(lambda: selectors.related_papers(paper, topics=topics)),
     }
     return _render(request, "papers/detail.html", context)
 

@@ -130,3 +130,25 @@ def test_behind_a_proxy_the_client_is_the_last_forwarded_hop_everywhere():
     )
 
     assert result.stdout.split()[:2] == ["True", "1"], result.stderr
+
+
+def test_templates_are_compiled_once_per_process_with_production_values():
+    # Every page renders partials in loops (a card per paper); without the cached loader
+    # each {% include %} would read and compile its template again.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.template import engines; "
+            "print(type(engines['django'].engine.template_loaders[0]).__module__)",
+        ],
+        cwd=ROOT,
+        env={**inherited, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.template.loaders.cached"

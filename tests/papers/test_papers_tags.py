@@ -2,12 +2,15 @@
 on the paper page, the digest e-mail and the digest archive (paper cards link no outside
 page)."""
 
+import datetime
+
 import pytest
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from digests.rendering import PaperEntry
 from papers.models import Paper, Repository
-from papers.templatetags.papers_tags import http_url
+from papers.templatetags.papers_tags import http_url, time_tag
 from tests.factories import PaperFactory, PaperRepositoryFactory
 
 SCRIPT = "javascript:alert(document.domain)"
@@ -75,3 +78,14 @@ def test_it_renders_no_script_link_in_digests(template):
 
     assert "Hostile" in html and "evil/repo" in html
     _assert_no_script_links(html)
+
+
+def test_it_writes_a_date_as_a_time_element_in_the_active_language():
+    day = datetime.date(2026, 12, 1)
+
+    assert time_tag(day) == '<time datetime="2026-12-01">1 Dec 2026</time>'
+    assert time_tag(day, "j M") == '<time datetime="2026-12-01">1 Dec</time>'
+    assert time_tag(None) == ""
+    with translation.override("de"):
+        # Memoised per language as well as per date: no English month in German.
+        assert time_tag(day) == '<time datetime="2026-12-01">1 Dez 2026</time>'

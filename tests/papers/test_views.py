@@ -140,6 +140,19 @@ class TestHome:
 
         assert queries_for(client, "/") == few
 
+    def test_its_side_list_of_latest_papers_reads_no_card_data(self, client):
+        trending_paper(topics=[TopicFactory()], repos=[RepositoryFactory()])
+        PaperFactory()
+        cache.clear()
+
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/")
+
+        # Topics and code links for the trending cards only; the side list shows links.
+        sql = [query["sql"] for query in queries.captured_queries]
+        assert sum('FROM "papers_topic"' in q for q in sql) == 1
+        assert sum('FROM "papers_paperrepository"' in q for q in sql) == 1
+
     def test_it_serves_cached_lists_without_queries_until_trending_is_recomputed(self, client):
         paper = trending_paper(title="Old Title")
         client.get("/")
@@ -159,6 +172,19 @@ class TestHome:
 
 
 class TestPageCache:
+    def test_it_serves_a_page_stored_as_text_by_an_earlier_release(self, client):
+        from papers.cache import CSRF_PLACEHOLDER, TRENDING_VERSION_KEY
+
+        cache.set(TRENDING_VERSION_KEY, 7, timeout=None)
+        html = f'<p>Stored</p><input name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}">'
+        cache.set(page_key("html", "testserver", "/"), (7, html))
+
+        body = client.get("/").content.decode()
+
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        assert body.startswith("<p>Stored</p>")
+        assert token and token.group(1) != CSRF_PLACEHOLDER
+
     def test_it_gives_each_visitor_their_own_csrf_token_from_the_cached_page(self):
         from django.test import Client
 
@@ -328,6 +354,23 @@ class TestPaperPage:
             assert response.status_code == 404
             assert "Page not found" in response.content.decode()
             assert BANNER in response.content.decode()
+
+    def test_it_reads_its_code_links_and_topics_once(self, client):
+        topic = TopicFactory()
+        paper = PaperFactory(slug="subject")
+        paper.topics.add(topic)
+        PaperRepositoryFactory(paper=paper)
+        PaperFactory().topics.add(topic)
+        cache.clear()
+
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/papers/subject/")
+
+        # The Code section and the star history share one read; the Topics section and
+        # the related papers another.
+        sql = [query["sql"] for query in queries.captured_queries]
+        assert sum(q.startswith('SELECT "papers_topic"') for q in sql) == 1
+        assert sum('FROM "papers_paperrepository"' in q for q in sql) == 1
 
     def test_its_query_count_does_not_grow_with_repositories_topics_or_related(self, client):
         topic = TopicFactory()
