@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
@@ -20,6 +19,7 @@ from django.utils.text import slugify
 from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
+from papers.importers.batches import read_ahead
 from papers.importers.indexes import DeferredIndexes
 from papers.importers.store import PlannerStatistics, repository_updates, store_batch
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
@@ -113,7 +113,7 @@ def papers_import(
     indexes = None if dry_run else DeferredIndexes(after=IMPORT_DEFER_INDEXES, notify=notify)
     try:
         with transaction.atomic() if dry_run else nullcontext():
-            while batch := list(islice(items, IMPORT_BATCH)):
+            for batch in read_ahead(items, IMPORT_BATCH):
                 with transaction.atomic():
                     store_batch(batch, status=status, summary=summary, one_by_one=one_by_one)
                 written = summary.created + summary.updated
