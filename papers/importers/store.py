@@ -197,8 +197,10 @@ def _insert_papers(papers: list[Paper]) -> None:
     defaults = {"boost": 0, "pinned": False, "created_at": now, "updated_at": now}
     # Bound by the server, not spelled into the SQL by the driver as Django's cursors do:
     # array literals cannot hold every JSON text unquoted, and parameters cost no parsing.
+    # wrap_database_errors: a refused value raises Django's DatabaseError, which sends the
+    # batch to the per-record path as bulk_create's would.
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             f"INSERT INTO papers_paper ({names}, {', '.join(defaults)}) "
             f"SELECT *, {', '.join(['%s'] * len(defaults))} FROM UNNEST({arrays}) "
