@@ -4,6 +4,7 @@ and bulk-inserted papers identical to saved ones where pages look them up."""
 import json
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from papers.importers import indexes
@@ -135,3 +136,16 @@ def test_it_writes_the_new_papers_of_a_dump_in_bulk(tmp_path, monkeypatch):
 
     assert summary.created == 4
     assert Paper.objects.get(title__startswith="Quotes").authors == ["A, B"]
+
+
+@postgres_only
+def test_the_command_says_when_it_drops_and_builds_the_indexes(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("papers.services.IMPORT_BATCH", 2)
+    monkeypatch.setattr("papers.services.IMPORT_DEFER_INDEXES", 2)
+
+    call_command("import_papers", str(_dump(tmp_path, 6)))
+
+    err = capsys.readouterr().err
+    assert "2 papers written: the search indexes are dropped" in err
+    assert "Building 3 search index(es) of the papers..." in err
+    assert "Recomputing the trending scores..." in err
