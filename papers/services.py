@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
@@ -20,6 +19,8 @@ from django.utils.text import slugify
 from papers import importers
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RecordError, RepositoryRecord, Skip, Source
+from papers.importers.batches import read_ahead
+from papers.importers.indexes import DeferredIndexes
 from papers.importers.store import PlannerStatistics, repository_updates, store_batch
 from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
 from papers.topics import topics_for_categories
@@ -87,12 +88,14 @@ def papers_import(
     draft: bool = False,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Import every record of every file; a bad record or file is reported and skipped.
 
     Upserts are idempotent (a second import of the same file changes nothing). New papers
     are published unless `draft`; an existing paper's status is never changed by an import,
     so papers the editors hid stay hidden. `dry_run` does all the work and rolls it back.
+    `notify` receives a line for each long step that is not reading a file (index builds).
     """
     summary = ImportSummary(dry_run=dry_run, track_ids=False)
     status = Paper.Status.DRAFT if draft else Paper.Status.PUBLISHED
@@ -106,19 +109,33 @@ def papers_import(
     # Upserts are idempotent, so an interrupted import is simply run again. New papers and
     # code links are written a batch at a time (papers.importers.store).
     statistics = PlannerStatistics()
-    with transaction.atomic() if dry_run else nullcontext():
-        while batch := list(islice(items, IMPORT_BATCH)):
-            with transaction.atomic():
-                store_batch(batch, status=status, summary=summary, one_by_one=one_by_one)
-            statistics.refresh(written=summary.created + summary.updated)
-        if dry_run:
-            transaction.set_rollback(True)
+    # A dry run rolls back one transaction: index DDL has no place in it.
+    indexes = None if dry_run else DeferredIndexes(after=IMPORT_DEFER_INDEXES, notify=notify)
+    try:
+        with transaction.atomic() if dry_run else nullcontext():
+            for batch in read_ahead(items, IMPORT_BATCH):
+                with transaction.atomic():
+                    store_batch(batch, status=status, summary=summary, one_by_one=one_by_one)
+                written = summary.created + summary.updated
+                statistics.refresh(written=written)
+                if indexes:
+                    indexes.refresh(written=written)
+            if dry_run:
+                transaction.set_rollback(True)
+    finally:
+        if indexes:
+            indexes.restore()
     if not dry_run:
+        if notify and summary.changed:
+            notify("Recomputing the trending scores...")
         _refresh_after_import(summary)
     return summary
 
 
 IMPORT_BATCH = 1000
+# Papers an import writes before it builds the text indexes at its end instead of row by
+# row (only once it has also written more than the table held: papers.importers.indexes).
+IMPORT_DEFER_INDEXES = 20_000
 
 
 def _read_all(*, paths, fmt, summary: ImportSummary, progress: ProgressCallback | None):

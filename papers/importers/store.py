@@ -13,15 +13,25 @@ merges, a title without letters) goes through `one_by_one`, the per-record upser
 its merge rules, so the outcome is the same as importing the records one at a time.
 """
 
+import json
 from collections.abc import Callable
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from papers.identifiers import extract_code_links, normalise_repository_url
 from papers.importers.base import PaperRecord, RepositoryRecord, Skip
-from papers.models import Paper, PaperRepository, Repository, StarSnapshot, Topic, normalise_title
+from papers.models import (
+    Paper,
+    PaperRepository,
+    Repository,
+    StarSnapshot,
+    Topic,
+    author_keys,
+    normalise_title,
+)
 from papers.topics import topics_for_categories
 
 OneByOne = Callable[[object], None]
@@ -127,6 +137,8 @@ def _create(records: list[PaperRecord], *, keys: dict, status: str, summary) -> 
             sources=[r.source],
             slug=slugs[id(r)],
             title_key=keys[id(r)],
+            # bulk_create does not call save(), which keeps these in step with authors.
+            author_keys=author_keys(r.authors),
             title=r.title,
             doi=r.doi,
             abstract=r.abstract,
@@ -141,7 +153,7 @@ def _create(records: list[PaperRecord], *, keys: dict, status: str, summary) -> 
         )
         for r in records
     ]
-    Paper.objects.bulk_create(papers)
+    _insert_papers(papers)
     pairs = list(zip(records, papers, strict=True))
     _add_topics(pairs)
     links = [(paper, link) for record, paper in pairs for link in code[id(record)]]
@@ -151,6 +163,55 @@ def _create(records: list[PaperRecord], *, keys: dict, status: str, summary) -> 
         if summary.track_ids:
             summary.created_ids.append(paper.pk)
     summary.created += len(papers)
+
+
+# The columns of a new paper an import fills; the others take their defaults.
+_INSERTED = (
+    ("arxiv_id", "varchar"), ("doi", "varchar"), ("slug", "varchar"), ("title", "text"),
+    ("title_key", "varchar"), ("author_keys", "text"), ("abstract", "text"),
+    ("authors", "jsonb"), ("published_on", "date"), ("updated_on", "date"),
+    ("categories", "jsonb"), ("abstract_url", "varchar"), ("pdf_url", "varchar"),
+    ("status", "varchar"), ("sources", "jsonb"), ("stars", "integer"), ("has_code", "boolean"),
+)  # fmt: skip
+_JSON = {"authors", "categories", "sources"}
+
+
+def _insert_papers(papers: list[Paper]) -> None:
+    """Insert `papers`, setting their pk. On PostgreSQL one INSERT of one array per column
+    (UNNEST): bulk_create's 20 placeholders a paper, each prepared by its model field and
+    then parsed by the driver, cost the command more CPU than the rows cost the server.
+    Same values, same constraints: the search vector still comes from the trigger."""
+    if connection.vendor != "postgresql":
+        Paper.objects.bulk_create(papers)
+        return
+    now = timezone.now()
+    columns = [
+        [
+            json.dumps(getattr(p, name), ensure_ascii=False) if name in _JSON else getattr(p, name)
+            for p in papers
+        ]
+        for name, _ in _INSERTED
+    ]
+    names = ", ".join(name for name, _ in _INSERTED)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in _INSERTED)
+    defaults = {"boost": 0, "pinned": False, "created_at": now, "updated_at": now}
+    # Bound by the server, not spelled into the SQL by the driver as Django's cursors do:
+    # array literals cannot hold every JSON text unquoted, and parameters cost no parsing.
+    # wrap_database_errors: a refused value raises Django's DatabaseError, which sends the
+    # batch to the per-record path as bulk_create's would.
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"INSERT INTO papers_paper ({names}, {', '.join(defaults)}) "
+            f"SELECT *, {', '.join(['%s'] * len(defaults))} FROM UNNEST({arrays}) "
+            "RETURNING id, slug",
+            [*defaults.values(), *columns],
+        )
+        ids = {slug: pk for pk, slug in cursor.fetchall()}
+    for paper in papers:
+        paper.pk = ids[paper.slug]
+        paper.created_at = paper.updated_at = now
+        paper._state.adding = False
 
 
 def _slugs(records: list[PaperRecord]) -> dict:

@@ -85,6 +85,17 @@ def test_it_extracts_code_links_as_authors_write_them_in_abstracts():
     ]
 
 
+@pytest.mark.parametrize(
+    ("abstract", "expected"),
+    [
+        ("Code: GitLab.COM/Group/Tool.", "https://gitlab.com/group/tool"),
+        ("Code at HTTPS://GITHUB.COM/Owner/Repo", "https://github.com/owner/repo"),
+    ],
+)
+def test_it_extracts_a_lone_code_link_in_any_letter_case(abstract, expected):
+    assert extract_code_links(abstract) == [expected]
+
+
 def test_it_finds_no_code_links_in_plain_text():
     assert extract_code_links("We study github and code availability.") == []
 

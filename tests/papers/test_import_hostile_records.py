@@ -329,6 +329,27 @@ def test_it_skips_a_refused_record_of_a_bulk_batch_and_keeps_the_rest():
     assert set(Paper.objects.values_list("title", flat=True)) == {"Bulk before", "Bulk after"}
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite ignores lengths")
+def test_it_skips_a_record_the_papers_bulk_insert_refuses_and_keeps_the_rest():
+    summary = ImportSummary()
+    batch = [
+        PaperRecord(source="jsonl", location="c:1", title="Insert before"),
+        # Past the readers' checks (built directly): longer than the DOI column.
+        PaperRecord(source="jsonl", location="c:2", title="Insert refused", doi="1" * 300),
+        PaperRecord(source="jsonl", location="c:3", title="Insert after"),
+    ]
+
+    store_batch(
+        batch,
+        status=Paper.Status.PUBLISHED,
+        summary=summary,
+        one_by_one=lambda item: _import_item(item, status=Paper.Status.PUBLISHED, summary=summary),
+    )
+
+    assert [s.location for s in summary.skipped] == ["c:2"]
+    assert set(Paper.objects.values_list("title", flat=True)) == {"Insert before", "Insert after"}
+
+
 # --- Point 10: authors outside ASCII are searchable on SQLite -----------------------------
 
 NAMES = ["Dirk Wübben", "Hervé Jégou", "Gerhard Schröder"]

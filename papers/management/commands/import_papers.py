@@ -26,7 +26,14 @@ class Command(BaseCommand):
 
     def handle(self, *, paths, fmt, dry_run, draft, no_progress, **options):
         bar = None if no_progress else ProgressBar(sys.stderr)
-        summary = papers_import(paths=paths, fmt=fmt, draft=draft, dry_run=dry_run, progress=bar)
+        summary = papers_import(
+            paths=paths,
+            fmt=fmt,
+            draft=draft,
+            dry_run=dry_run,
+            progress=bar,
+            notify=bar.note if bar else None,
+        )
         if bar:
             bar.finish()
         for problem in summary.unreadable:
@@ -86,6 +93,14 @@ class ProgressBar:
         self.stream.write(("\r" + line) if self.tty else line + "\n")
         self.stream.flush()
         self.shown = True
+
+    def note(self, text):
+        """A step between files (building indexes, recomputing scores), on its own line."""
+        if self.shown and self.tty:
+            self.stream.write("\n")
+        self.shown = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
 
     def finish(self):
         if self.shown and self.tty:
