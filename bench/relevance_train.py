@@ -19,10 +19,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django
+from _database import create_database
+
+_url = os.environ.get("DATABASE_URL", "")
+if not _url.startswith(("postgres://", "postgresql://")):
+    sys.exit("Set DATABASE_URL to a PostgreSQL database (it is created if missing).")
+create_database(_url)
+
+import django  # noqa: E402
 
 django.setup()
 
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from digests.models import ReaderModel, ReaderSignal  # noqa: E402
@@ -74,6 +82,7 @@ def main():
     parser.add_argument("--readers", type=int, default=20000)
     parser.add_argument("--papers", type=int, default=20000)
     args = parser.parse_args()
+    call_command("migrate", verbosity=0)
     seed(args.papers, args.readers, random.Random(3))
     readers = list(Subscriber.objects.order_by("pk").only("pk", "user_id"))
     chunk = 500

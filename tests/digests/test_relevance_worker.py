@@ -70,9 +70,7 @@ def _send_on_worker(day, readers, finished_tasks):
     )
     assert chunks
     assert wait_for(lambda: finished_tasks.count(CHUNK) > before)
-    assert wait_for(
-        lambda: not Delivery.objects.filter(edition=edition, status="pending").exists()
-    )
+    assert wait_for(lambda: not Delivery.objects.filter(edition=edition, status="pending").exists())
     return edition
 
 
