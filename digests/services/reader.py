@@ -11,6 +11,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
 from django.conf import settings
@@ -263,14 +264,20 @@ def _examples_for(
     return examples
 
 
-def _models_write(models: list[tuple[int, relevance.ReaderProfile]], cold: list[int], now):
+def _models_payload(models: list[tuple[int, relevance.ReaderProfile]]) -> str:
+    """A chunk's models as one JSON document [[subscriber id, profile, signals], ...]."""
+    rows = (f"[{pk},{_profile_json(profile)},{profile.signals}]" for pk, profile in models)
+    return f"[{','.join(rows)}]"
+
+
+def _models_store(models, payload: str | None, cold: list[int], now) -> None:
     """Upsert a chunk's models in one statement; delete the models of readers now cold."""
     with transaction.atomic():
         if cold:
             ReaderModel.objects.filter(subscriber_id__in=cold).delete()
         if not models:
             return
-        if connection.vendor != "postgresql":
+        if payload is None:
             ReaderModel.objects.bulk_create(
                 [
                     ReaderModel(
@@ -287,12 +294,6 @@ def _models_write(models: list[tuple[int, relevance.ReaderProfile]], cold: list[
                 update_fields=["profile", "signals", "trained_at", "stale"],
             )
             return
-        # PostgreSQL: the whole chunk as one JSON document, encoded in C (the papers' anchor
-        # terms once per run) and unpacked by the server. bulk_create sends an array of JSON
-        # texts that psycopg's client-side binding escapes in Python: most of the old
-        # run's time.
-        rows = (f"[{pk},{_profile_json(profile)},{profile.signals}]" for pk, profile in models)
-        payload = f"[{','.join(rows)}]"
         table = connection.ops.quote_name(ReaderModel._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -310,6 +311,50 @@ def _models_write(models: list[tuple[int, relevance.ReaderProfile]], cold: list[
             )
 
 
+def _close_thread_connection() -> None:
+    connection.close()  # the calling thread's own connection
+
+
+class _ChunkWriter:
+    """Stores each chunk's models.
+
+    On PostgreSQL the chunk goes as one JSON document, encoded here in C (the papers'
+    anchor terms once per run) and unpacked by the server: bulk_create sent an array of
+    JSON texts that psycopg's client-side binding escapes in Python, most of the old run's
+    time. Outside a transaction a second thread with its own connection stores a chunk
+    while this one trains the next, so the server's work and ours share the two cores; at
+    most one chunk waits, and its error is raised here.
+    """
+
+    def __init__(self):
+        self.postgres = connection.vendor == "postgresql"
+        threaded = self.postgres and not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="models-write") if threaded else None
+        self.pending: Future | None = None
+
+    def write(self, models, cold: list[int], now) -> None:
+        payload = _models_payload(models) if self.postgres and models else None
+        if self.pool is None:
+            _models_store(models, payload, cold, now)
+            return
+        self.wait()
+        self.pending = self.pool.submit(_models_store, models, payload, cold, now)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        if self.pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            self.pool.submit(_close_thread_connection).result()
+            self.pool.shutdown()
+
+
 def reader_models_train(*, subscriber_ids: list[int] | None = None, stale_only: bool = False):
     """(Re)train the models of these readers (all active ones when None). Returns the
     number of models written. Readers without signals get no model: trending order."""
@@ -324,22 +369,26 @@ def reader_models_train(*, subscriber_ids: list[int] | None = None, stale_only: 
     written = 0
     chunk = settings.RELEVANCE_TRAIN_CHUNK
     features = _Features()
+    writer = _ChunkWriter()
     last = 0
-    while True:
-        batch = list(readers.filter(pk__gt=last).order_by("pk").only("pk", "user_id")[:chunk])
-        if not batch:
-            break
-        last = batch[-1].pk
-        examples = _examples_for(batch, features)
-        models, cold = [], []
-        for subscriber in batch:
-            profile = relevance.profile_train(examples[subscriber.pk])
-            if profile.is_cold():
-                cold.append(subscriber.pk)
-            else:
-                models.append((subscriber.pk, profile))
-        _models_write(models, cold, now)
-        written += len(models)
+    try:
+        while True:
+            batch = list(readers.filter(pk__gt=last).order_by("pk").only("pk", "user_id")[:chunk])
+            if not batch:
+                break
+            last = batch[-1].pk
+            examples = _examples_for(batch, features)
+            models, cold = [], []
+            for subscriber in batch:
+                profile = relevance.profile_train(examples[subscriber.pk])
+                if profile.is_cold():
+                    cold.append(subscriber.pk)
+                else:
+                    models.append((subscriber.pk, profile))
+            writer.write(models, cold, now)
+            written += len(models)
+    finally:
+        writer.close()
     return written
 
 

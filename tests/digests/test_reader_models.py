@@ -150,11 +150,12 @@ def test_account_deletion_takes_the_library_signals_and_mutes(client, papers):
     assert not ReaderModel.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as the nightly task runs
 def test_retraining_many_readers_stores_the_model_of_each_readers_own_examples(
     papers, settings, monkeypatch
 ):
-    """The run-wide paper cache, the chunking and the one-statement write give every reader
-    exactly the model of their own examples, built plainly."""
+    """The run-wide paper cache, the chunking and the one-statement write (in a second
+    thread on PostgreSQL) give every reader exactly the model of their own examples."""
     import datetime as dt
 
     settings.RELEVANCE_TRAIN_CHUNK = 2  # several chunks share one run's features
@@ -230,3 +231,17 @@ def test_a_models_json_is_its_profile_in_json():
     )
 
     assert json.loads(reader._profile_json(profile)) == profile.as_json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_fails_the_retraining(papers, monkeypatch):
+    subscriber = SubscriberFactory()
+    ReaderSignal.objects.create(subscriber=subscriber, paper=papers["sparse"], kind="more")
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(reader, "_models_store", refuse)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        reader.reader_models_train()
