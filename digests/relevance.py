@@ -23,6 +23,7 @@ Nothing here touches the database: `digests.services.reader` feeds it.
 import heapq
 import itertools
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -377,21 +378,22 @@ def _mean(vectors: Sequence[Vector]) -> Vector:
     return {t: v / n for t, v in total.items()}
 
 
-def _heaviest(weights: Vector, keep: int) -> tuple[list[tuple[str, float]], float]:
+def _heaviest(weights: Vector, keep: int) -> tuple[Iterable[tuple[str, float]], float]:
     """The `keep` terms of largest |weight| (ties: the earlier term, as heapq.nlargest
     keeps them) and the L2 norm of their weights, summed heaviest first.
 
     Sorts the bare magnitudes (in C) rather than the items by a Python key: the same
     selection and the same norm to the last bit, in a fraction of the time."""
     magnitudes = sorted(map(abs, weights.values()), reverse=True)
+    kept = magnitudes[:keep]
     # Equal magnitudes have equal squares, so the order among ties cannot change the sum.
-    norm = math.sqrt(sum(m * m for m in magnitudes[:keep])) or 1.0
+    norm = math.sqrt(sum(map(operator.mul, kept, kept))) or 1.0
     if len(magnitudes) <= keep:
-        return list(weights.items()), norm
-    cut = magnitudes[keep - 1]
-    ties = keep - sum(1 for m in magnitudes[:keep] if m > cut)
+        return weights.items(), norm
+    cut = kept[-1]
+    ties = keep - magnitudes.index(cut)  # places left for terms at the cut
     if ties == magnitudes.count(cut):  # every term at the cut is kept: no tie to break
-        return [(t, v) for t, v in weights.items() if abs(v) >= cut], norm
+        return ((t, v) for t, v in weights.items() if abs(v) >= cut), norm
     top = []
     for t, v in weights.items():
         m = abs(v)
