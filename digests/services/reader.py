@@ -6,14 +6,16 @@ them into one digests.relevance.ReaderProfile per reader; the send reads the pro
 whole chunk at once with `reader_profiles`.
 """
 
+import json
 import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from digests import relevance
@@ -156,8 +158,70 @@ def paper_vectors(papers: Iterable) -> dict[int, relevance.Vector]:
 # --- Training -------------------------------------------------------------------------------
 
 
-def _examples_for(subscribers: list[Subscriber]) -> dict[int, list[relevance.Example]]:
-    """Every reader's training examples, oldest first, in five queries for the chunk."""
+# Papers whose features one training run keeps between its chunks (a few kilobytes each).
+_RUN_PAPERS = 50000
+
+
+class _Terms(dict):
+    """A paper's anchor terms with their JSON, encoded once per run rather than once in
+    every model that keeps the paper as an anchor."""
+
+    __slots__ = ("json",)
+
+
+def _profile_json(profile: relevance.ReaderProfile) -> str:
+    """json.dumps(profile.as_json()), reusing the anchor terms' JSON where it is known."""
+    dumps = json.dumps
+    anchors = ",".join(
+        f'{{"kind":{dumps(a["kind"])},"title":{dumps(a["title"])},"terms":'
+        f"{getattr(a['terms'], 'json', None) or dumps(a['terms'])}}}"
+        for a in profile.anchors
+    )
+    return (
+        f'{{"weights":{dumps(profile.weights)},"anchors":[{anchors}],"signals":{profile.signals}}}'
+    )
+
+
+class _Features:
+    """The features one training run needs, each computed once for the whole run: every
+    signalled paper's vector and anchor terms, every topic's vector. (Per chunk or per
+    reader, the same papers were fetched and vectorised again and again.)"""
+
+    def __init__(self):
+        self.vocabulary = vocabulary_current()
+        self.papers: dict[int, tuple[str, relevance.Vector, relevance.Vector]] = {}
+        self.topics = {
+            t.pk: relevance.vectorise(f"{t.name}\n{t.description}", self.vocabulary)
+            for t in Topic.objects.only("name", "description")
+        }
+
+    def load(self, paper_ids: set[int]) -> None:
+        """Fetch and vectorise the papers of `paper_ids` not seen yet in this run."""
+        missing = [pk for pk in paper_ids if pk not in self.papers]
+        if not missing:
+            return
+        if len(self.papers) + len(missing) > _RUN_PAPERS:
+            self.papers = {pk: self.papers[pk] for pk in paper_ids if pk in self.papers}
+        for pk, title, abstract in (
+            Paper.objects.filter(pk__in=missing)
+            .values_list("pk", "title", "abstract")
+            .iterator(chunk_size=2000)
+        ):
+            vector = relevance.vectorise(f"{title}\n{abstract}", self.vocabulary)
+            top = _Terms(relevance.anchor_terms(vector))
+            top.json = json.dumps(top)
+            self.papers[pk] = (title, vector, top)
+
+    def topic(self, topic_id: int) -> relevance.Vector:
+        return self.topics.get(topic_id) or relevance.vectorise("", self.vocabulary)
+
+
+def _examples_for(
+    subscribers: list[Subscriber], features: _Features | None = None
+) -> dict[int, list[relevance.Example]]:
+    """Every reader's training examples, oldest first, in four queries for the chunk (and
+    one for the papers `features` has not seen yet)."""
+    features = features or _Features()
     ids = [s.pk for s in subscribers]
     by_user = {s.user_id: s.pk for s in subscribers if s.user_id}
     rows: dict[int, list[tuple]] = defaultdict(list)  # subscriber -> (time, kind, paper, title)
@@ -170,9 +234,6 @@ def _examples_for(subscribers: list[Subscriber]) -> dict[int, list[relevance.Exa
         subscriber_id__in=ids
     ).values_list("subscriber_id", "updated_at", "kind", "paper_id"):
         rows[sub_id].append((updated, kind, paper_id, ""))
-    topic_text = {
-        t.pk: f"{t.name}\n{t.description}" for t in Topic.objects.only("name", "description")
-    }
     chosen = defaultdict(list)
     for sub_id, topic_id in Subscriber.topics.through.objects.filter(
         subscriber_id__in=ids
@@ -182,27 +243,116 @@ def _examples_for(subscribers: list[Subscriber]) -> dict[int, list[relevance.Exa
         "subscriber_id", "topic_id"
     ):
         chosen[sub_id].append(-topic_id)  # negative: muted
-    paper_ids = {paper_id for items in rows.values() for _, _, paper_id, _ in items if paper_id}
-    papers = Paper.objects.filter(pk__in=paper_ids).only("title", "abstract")
-    vectors = paper_vectors(papers)
-    titles = dict(papers.values_list("pk", "title"))
-    vocabulary = vocabulary_current()
+    features.load({paper_id for items in rows.values() for _, _, paper_id, _ in items if paper_id})
+    papers = features.papers
+    Example = relevance.Example
     examples: dict[int, list[relevance.Example]] = {}
     for subscriber in subscribers:
         items = sorted(rows.get(subscriber.pk, []), key=lambda row: row[0])
         found = []
         for topic_id in chosen.get(subscriber.pk, []):
-            text = topic_text.get(abs(topic_id), "")
             kind = "muted" if topic_id < 0 else "topic"
-            found.append(relevance.Example(kind, "", relevance.vectorise(text, vocabulary)))
+            found.append(Example(kind, "", features.topic(abs(topic_id))))
         for _, kind, paper_id, title in items:
             kind = "saved" if kind == LibraryItem.Origin.SAVED else kind
-            if paper_id in vectors:
-                found.append(relevance.Example(kind, titles[paper_id], vectors[paper_id]))
+            paper = papers.get(paper_id)
+            if paper is not None:
+                found.append(Example(kind, paper[0], paper[1], paper[2]))
             elif title:  # an imported entry Paperboy does not have: its title still counts
-                found.append(relevance.Example(kind, title, relevance.vectorise(title, vocabulary)))
+                found.append(Example(kind, title, relevance.vectorise(title, features.vocabulary)))
         examples[subscriber.pk] = found
     return examples
+
+
+def _models_payload(models: list[tuple[int, relevance.ReaderProfile]]) -> str:
+    """A chunk's models as one JSON document [[subscriber id, profile, signals], ...]."""
+    rows = (f"[{pk},{_profile_json(profile)},{profile.signals}]" for pk, profile in models)
+    return f"[{','.join(rows)}]"
+
+
+def _models_store(models, payload: str | None, cold: list[int], now) -> None:
+    """Upsert a chunk's models in one statement; delete the models of readers now cold."""
+    with transaction.atomic():
+        if cold:
+            ReaderModel.objects.filter(subscriber_id__in=cold).delete()
+        if not models:
+            return
+        if payload is None:
+            ReaderModel.objects.bulk_create(
+                [
+                    ReaderModel(
+                        subscriber_id=pk,
+                        profile=profile.as_json(),
+                        signals=profile.signals,
+                        trained_at=now,
+                        stale=False,
+                    )
+                    for pk, profile in models
+                ],
+                update_conflicts=True,
+                unique_fields=["subscriber"],
+                update_fields=["profile", "signals", "trained_at", "stale"],
+            )
+            return
+        table = connection.ops.quote_name(ReaderModel._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (subscriber_id, profile, signals, trained_at, stale)
+                SELECT (row->>0)::bigint, row->1, (row->>2)::integer, %s, false
+                FROM jsonb_array_elements(%s::jsonb) AS row
+                ON CONFLICT (subscriber_id) DO UPDATE SET
+                    profile = EXCLUDED.profile,
+                    signals = EXCLUDED.signals,
+                    trained_at = EXCLUDED.trained_at,
+                    stale = EXCLUDED.stale
+                """,
+                [now, payload],
+            )
+
+
+def _close_thread_connection() -> None:
+    connection.close()  # the calling thread's own connection
+
+
+class _ChunkWriter:
+    """Stores each chunk's models.
+
+    On PostgreSQL the chunk goes as one JSON document, encoded here in C (the papers'
+    anchor terms once per run) and unpacked by the server: bulk_create sent an array of
+    JSON texts that psycopg's client-side binding escapes in Python, most of the old run's
+    time. Outside a transaction a second thread with its own connection stores a chunk
+    while this one trains the next, so the server's work and ours share the two cores; at
+    most one chunk waits, and its error is raised here.
+    """
+
+    def __init__(self):
+        self.postgres = connection.vendor == "postgresql"
+        threaded = self.postgres and not connection.in_atomic_block
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="models-write") if threaded else None
+        self.pending: Future | None = None
+
+    def write(self, models, cold: list[int], now) -> None:
+        payload = _models_payload(models) if self.postgres and models else None
+        if self.pool is None:
+            _models_store(models, payload, cold, now)
+            return
+        self.wait()
+        self.pending = self.pool.submit(_models_store, models, payload, cold, now)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self) -> None:
+        if self.pool is None:
+            return
+        try:
+            self.wait()
+        finally:
+            self.pool.submit(_close_thread_connection).result()
+            self.pool.shutdown()
 
 
 def reader_models_train(*, subscriber_ids: list[int] | None = None, stale_only: bool = False):
@@ -218,37 +368,27 @@ def reader_models_train(*, subscriber_ids: list[int] | None = None, stale_only: 
     now = timezone.now()
     written = 0
     chunk = settings.RELEVANCE_TRAIN_CHUNK
+    features = _Features()
+    writer = _ChunkWriter()
     last = 0
-    while True:
-        batch = list(readers.filter(pk__gt=last).order_by("pk").only("pk", "user_id")[:chunk])
-        if not batch:
-            break
-        last = batch[-1].pk
-        examples = _examples_for(batch)
-        models, cold = [], []
-        for subscriber in batch:
-            profile = relevance.profile_train(examples[subscriber.pk])
-            if profile.is_cold():
-                cold.append(subscriber.pk)
-                continue
-            models.append(
-                ReaderModel(
-                    subscriber_id=subscriber.pk,
-                    profile=profile.as_json(),
-                    signals=profile.signals,
-                    trained_at=now,
-                    stale=False,
-                )
-            )
-        with transaction.atomic():
-            ReaderModel.objects.filter(subscriber_id__in=cold).delete()
-            ReaderModel.objects.bulk_create(
-                models,
-                update_conflicts=True,
-                unique_fields=["subscriber"],
-                update_fields=["profile", "signals", "trained_at", "stale"],
-            )
-        written += len(models)
+    try:
+        while True:
+            batch = list(readers.filter(pk__gt=last).order_by("pk").only("pk", "user_id")[:chunk])
+            if not batch:
+                break
+            last = batch[-1].pk
+            examples = _examples_for(batch, features)
+            models, cold = [], []
+            for subscriber in batch:
+                profile = relevance.profile_train(examples[subscriber.pk])
+                if profile.is_cold():
+                    cold.append(subscriber.pk)
+                else:
+                    models.append((subscriber.pk, profile))
+            writer.write(models, cold, now)
+            written += len(models)
+    finally:
+        writer.close()
     return written
 
 

@@ -2,11 +2,13 @@ import copy
 import html
 import json
 import re
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 import responses
+from celery.signals import task_postrun
 from django.utils import timezone
 
 from digests import rendering
@@ -150,3 +152,28 @@ def run_like_a_broker(task, *args) -> object:
             return task.apply(args=args, retries=retries).get()
         except Retry:
             retries += 1
+
+
+def wait_for(condition, timeout=30) -> bool:
+    """Poll `condition` until it holds (a real worker runs in its own thread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def finished_tasks():
+    """Names of the tasks a real worker has finished, in order (its thread fires these
+    signals), so a test waits for the task itself rather than sleeping."""
+    done: list[str] = []
+
+    def record(sender=None, **kwargs):
+        if sender is not None:
+            done.append(sender.name)
+
+    task_postrun.connect(record, weak=False)
+    yield done
+    task_postrun.disconnect(record)

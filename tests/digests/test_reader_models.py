@@ -1,5 +1,7 @@
 """Training readers' models from the database: library, signals, topics, mutes."""
 
+import json
+
 import pytest
 from django.utils import timezone
 
@@ -146,3 +148,100 @@ def test_account_deletion_takes_the_library_signals_and_mutes(client, papers):
     assert not ReaderSignal.objects.exists()
     assert not TopicMute.objects.exists()
     assert not ReaderModel.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as the nightly task runs
+def test_retraining_many_readers_stores_the_model_of_each_readers_own_examples(
+    papers, settings, monkeypatch
+):
+    """The run-wide paper cache, the chunking and the one-statement write (in a second
+    thread on PostgreSQL) give every reader exactly the model of their own examples."""
+    import datetime as dt
+
+    settings.RELEVANCE_TRAIN_CHUNK = 2  # several chunks share one run's features
+    monkeypatch.setattr(reader, "_RUN_PAPERS", 3)  # and it forgets papers on the way
+    sparse = TopicFactory(name="Sparse attention", description="sparse attention kernels")
+    graphs = TopicFactory(name="Graphs", description="molecular graph networks")
+    user = UserFactory()
+    readers = [SubscriberFactory(user=user, email=user.email), *SubscriberFactory.create_batch(4)]
+    start = timezone.now() - dt.timedelta(days=1)
+    plan = [
+        [("sparse", "more"), ("diffusion", "less"), ("graphs", "read")],
+        [("diffusion", "more"), ("sparse2", "less")],
+        [("graphs", "less"), ("diffusion2", "more")],
+        [],  # topics alone: cold
+        [("sparse2", "more"), ("graphs", "more")],
+    ]
+    for reader_index, (subscriber, signals) in enumerate(zip(readers, plan, strict=True)):
+        for n, (key, kind) in enumerate(signals):
+            signal = ReaderSignal.objects.create(
+                subscriber=subscriber, paper=papers[key], kind=kind
+            )
+            when = start + dt.timedelta(minutes=10 * (5 - n) + reader_index)  # newest first
+            ReaderSignal.objects.filter(pk=signal.pk).update(updated_at=when)
+    library.library_save(user=user, paper=papers["sparse2"])
+    LibraryItem.objects.create(user=user, origin="imported", title="Latent diffusion on graphs")
+    readers[0].topics.add(sparse)
+    readers[3].topics.add(graphs)
+    readers[4].topics.add(sparse)
+    TopicMute.objects.create(subscriber=readers[1], topic=graphs)
+
+    assert reader.reader_models_train() == 4
+
+    vocabulary = reader.vocabulary_current()
+    vectors = reader.paper_vectors(papers.values())
+    for subscriber in readers:
+        topics = [("topic", t) for t in subscriber.topics.all()]
+        topics += [("muted", m.topic) for m in subscriber.topic_mutes.all()]
+        examples = [
+            relevance.Example(
+                kind, "", relevance.vectorise(f"{t.name}\n{t.description}", vocabulary)
+            )
+            for kind, t in topics
+        ]
+        rows = [(s.updated_at, s.kind, s.paper, "") for s in subscriber.signals.all()]
+        if subscriber.user_id:
+            rows += [(i.created_at, i.origin, i.paper, i.title) for i in user.library_items.all()]
+        for _, kind, paper, title in sorted(rows, key=lambda row: row[0]):
+            if paper is not None:
+                examples.append(relevance.Example(kind, paper.title, vectors[paper.pk]))
+            else:
+                vector = relevance.vectorise(title, vocabulary)
+                examples.append(relevance.Example(kind, title, vector))
+        expected = relevance.profile_train(examples)
+        stored = ReaderModel.objects.filter(subscriber=subscriber).first()
+        if expected.is_cold():
+            assert stored is None
+        else:
+            assert stored.profile == expected.as_json()
+            assert (stored.signals, stored.stale) == (expected.signals, False)
+
+
+def test_a_models_json_is_its_profile_in_json():
+    vocabulary = relevance.vocabulary_build(['Sparse "attention" für long context'] * 2)
+    vector = relevance.vectorise("Sparse attention für long context", vocabulary)
+    known = reader._Terms(relevance.anchor_terms(vector))
+    known.json = json.dumps(known)
+    profile = relevance.profile_train(
+        [
+            relevance.Example("saved", 'A "quoted" title: für Sie', vector, known),
+            relevance.Example("more", "Plain\\title", vector),
+            relevance.Example("less", "", vector),
+        ]
+    )
+
+    assert json.loads(reader._profile_json(profile)) == profile.as_json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_write_fails_the_retraining(papers, monkeypatch):
+    subscriber = SubscriberFactory()
+    ReaderSignal.objects.create(subscriber=subscriber, paper=papers["sparse"], kind="more")
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(reader, "_models_store", refuse)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        reader.reader_models_train()
