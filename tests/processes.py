@@ -11,9 +11,22 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# For a test module that starts worker processes: they share its database and broker.
+WORKER_PROCESS_MARKS = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+        or not os.environ.get("REDIS_URL"),
+        reason="a worker process shares the test database and broker: PostgreSQL and Redis",
+    ),
+]
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ import signal
 import time
 
 import pytest
-from django.conf import settings
 
 from config.celery_app import app as celery_app
 from digests.models import Delivery, Kind
@@ -14,19 +13,17 @@ from digests.services import digest_fan_out, edition_get_or_compose
 from subscriptions.models import Subscriber
 from tests.digests.conftest import make_trending
 from tests.factories import SubscriberFactory
-from tests.processes import esp_state, fake_esp_process, wait_for, worker_process
+from tests.processes import (
+    WORKER_PROCESS_MARKS,
+    esp_state,
+    fake_esp_process,
+    wait_for,
+    worker_process,
+)
 
 QUEUE = "digests-kill-test"
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
-        or not os.environ.get("REDIS_URL"),
-        reason="a worker process shares the test database and broker: PostgreSQL and Redis",
-    ),
-]
+pytestmark = WORKER_PROCESS_MARKS
 
 
 @pytest.fixture

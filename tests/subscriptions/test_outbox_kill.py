@@ -6,27 +6,23 @@ import datetime
 import os
 import signal
 
-import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from config.celery_app import app as celery_app
 from subscriptions.models import OutboundEmail
 from subscriptions.services import outbound_emails_send_due
 from subscriptions.tasks import send_outbound_email
-from tests.processes import esp_state, fake_esp_process, wait_for, worker_process
+from tests.processes import (
+    WORKER_PROCESS_MARKS,
+    esp_state,
+    fake_esp_process,
+    wait_for,
+    worker_process,
+)
 
 QUEUE = "outbox-kill-test"
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
-        or not os.environ.get("REDIS_URL"),
-        reason="a worker process shares the test database and broker: PostgreSQL and Redis",
-    ),
-]
+pytestmark = WORKER_PROCESS_MARKS
 
 
 def _login_code(to: str) -> OutboundEmail:
