@@ -18,7 +18,11 @@ i.e. the ranked page of 20 with headlines, topics, code links and the result cou
 the trigram fallback when nothing matches). The baseline, measured in the same run, is
 fetching one paper by primary key through the ORM. It also reports each index's size and
 build time, and the write cost per paper on each path beside a table with no full-text
-index: an INSERT, a text UPDATE, and the stars/has_code UPDATE an import makes.
+index: an INSERT, a text UPDATE, and the stars/has_code UPDATE an import or a GitHub
+refresh makes, with the share of those updates that were HOT (no index written). The
+write costs are measured twice in the same run: on the table as filled (fillfactor 75,
+migration 0010) and on the same table packed full, as it was before that migration
+(rewritten at fillfactor 100 in a transaction that is rolled back).
 """
 
 import argparse
@@ -27,7 +31,7 @@ import random
 import statistics
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -431,11 +435,35 @@ def no_search_index():
         transaction.set_rollback(True)
 
 
+def _hot_updates() -> tuple[int, int]:
+    """(rows updated, of which HOT) in papers_paper by this transaction so far: the
+    transaction's own counters, which pg_stat_user_tables only shows after it ends."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_get_xact_tuples_updated(%s::regclass),"
+            " pg_stat_get_xact_tuples_hot_updated(%s::regclass)",
+            ["papers_paper", "papers_paper"],
+        )
+        return cursor.fetchone()
+
+
+def _wal_bytes() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')")
+        return int(cursor.fetchone()[0])
+
+
 def write_costs(words: list[str], papers: int = 200) -> dict[str, float]:
     """Milliseconds per paper: INSERT through the ORM (the trigger computes the vector),
     an UPDATE of the abstract, and the stars/has_code UPDATE an import or a GitHub
-    refresh makes (papers_refresh_code_stats). Run inside a transaction rolled back by
-    the caller."""
+    refresh makes (papers_refresh_code_stats), of papers spread over the table and of
+    consecutive papers (most rows of each page at once); with the kB of WAL an INSERT
+    writes and the share of stars/has_code updates that were HOT. Run inside a
+    transaction rolled back by the caller."""
     from django.db.models import F
 
     from papers.models import Paper
@@ -446,6 +474,7 @@ def write_costs(words: list[str], papers: int = 200) -> dict[str, float]:
         return " ".join(words[int(rng.random() ** 2.2 * len(words))] for _ in range(length))
 
     costs = {}
+    wal = _wal_bytes()
     started = time.perf_counter()
     created = [
         Paper.objects.create(
@@ -458,16 +487,64 @@ def write_costs(words: list[str], papers: int = 200) -> dict[str, float]:
         for n in range(papers)
     ]
     costs["insert"] = (time.perf_counter() - started) * 1000 / papers
+    costs["insert WAL kB"] = (_wal_bytes() - wal) / 1024 / papers
     started = time.perf_counter()
     for paper in created:
         paper.abstract = text(70)
         paper.save(update_fields=["abstract"])
     costs["update abstract"] = (time.perf_counter() - started) * 1000 / papers
-    ids = list(Paper.objects.order_by("?").values_list("pk", flat=True)[: papers * 5])
-    started = time.perf_counter()
-    Paper.objects.filter(pk__in=ids).update(stars=F("stars") + 1, has_code=True)
-    costs["update stars/has_code"] = (time.perf_counter() - started) * 1000 / len(ids)
+    spread = list(Paper.objects.order_by("?").values_list("pk", flat=True)[: papers * 5])
+    middle = Paper.objects.order_by("pk")[Paper.objects.count() // 2].pk
+    for name, ids in (("", spread), (", consecutive", range(middle, middle + papers * 5))):
+        updated, hot = _hot_updates()
+        started = time.perf_counter()
+        count = Paper.objects.filter(pk__in=ids).update(stars=F("stars") + 1, has_code=True)
+        costs[f"update stars/has_code{name}"] = (time.perf_counter() - started) * 1000 / count
+        after_updated, after_hot = _hot_updates()
+        costs[f"HOT share{name}"] = (after_hot - hot) / max(after_updated - updated, 1)
     return costs
+
+
+@contextmanager
+def packed_pages():
+    """Inside: papers_paper as before migration 0010, every page packed full (fillfactor
+    100 and the table rewritten, in a transaction that is rolled back afterwards)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE papers_paper SET (fillfactor = 100)")
+            cursor.execute("CLUSTER papers_paper USING papers_paper_pkey")
+        yield
+        transaction.set_rollback(True)
+
+
+def fillfactor() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'papers_paper'")
+        options = dict(option.split("=") for option in cursor.fetchone()[0] or [])
+        return int(options.get("fillfactor", 100))
+
+
+def all_write_costs(words: list[str]) -> dict[str, dict[str, float]]:
+    """write_costs on each path and without a full-text index, on the table as it is and
+    packed full (the layout before migration 0010): {"<layout>, <path>": costs}."""
+    writes = {}
+    layouts = [(f"fillfactor {fillfactor()}", nullcontext)]
+    if fillfactor() != 100:
+        layouts.append(("fillfactor 100 (before)", packed_pages))
+    for layout, context in layouts:
+        print(f"measuring write costs, {layout}...", flush=True)
+        with context():
+            print(f"  table (heap) {index_sizes()['table (heap)'] / 2**20:.0f} MB", flush=True)
+            for path in ("rum", "gin"):
+                with index_path(path):
+                    writes[f"{layout}, {path.upper()} path"] = write_costs(words)
+            with no_search_index():
+                writes[f"{layout}, no full-text index"] = write_costs(words)
+    return writes
 
 
 def attempt(fn):
@@ -508,6 +585,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--rebuild-indexes", action="store_true", help="drop and time every index build"
+    )
+    parser.add_argument(
+        "--writes-only", action="store_true", help="measure the write costs, not the queries"
     )
     args = parser.parse_args()
 
@@ -556,21 +636,19 @@ def main() -> None:
         ("paper page: related by similar title", lambda: related_papers(any_paper)),
     ]
     figures: dict[str, dict[str, tuple]] = {}
-    writes: dict[str, dict[str, float]] = {}
-    for path in ("rum", "gin"):
+    for path in () if args.writes_only else ("rum", "gin"):
         print(f"measuring the {path} path...", flush=True)
         with index_path(path):
             for name, fn in cases:
                 samples = timed(fn, args.runs)
                 figures.setdefault(name, {})[path] = (samples, shown(attempt(fn)))
-        with index_path(path):
-            writes[path] = write_costs(words)
-    with no_search_index():
-        writes["no full-text index (baseline)"] = write_costs(words)
+    writes = all_write_costs(words)
 
-    print(f"\n{total:,} papers, {args.runs} runs per query (fewer past 1 s), times in ms")
-    header = f"{'p50':>8} {'p95':>8} {'results':>8}  "
-    print(f"{'case':<40} RUM{header[3:]} GIN{header[3:]}")
+    runs = f", {args.runs} runs per query (fewer past 1 s), times in ms" if figures else ""
+    print(f"\n{total:,} papers{runs}")
+    if figures:
+        header = f"{'p50':>8} {'p95':>8} {'results':>8}  "
+        print(f"{'case':<40} RUM{header[3:]} GIN{header[3:]}")
     for name, by_path in figures.items():
         row = f"{name:<40}"
         for path in ("rum", "gin"):
@@ -582,12 +660,17 @@ def main() -> None:
         built = builds.get(name)
         when = f"built in {built:.0f} s" if built is not None else "built in an earlier run"
         print(f"  {name:<16} {size / 2**20:8.0f} MB   {when if name in builds else ''}")
-    print("\nwrite cost per paper, ms")
-    print(f"{'path':<32} {'insert':>8} {'update abstract':>16} {'update stars/has_code':>22}")
+    print("\nwrite cost per paper, ms (WAL of an INSERT in kB; HOT: share of HOT updates)")
+    print(
+        f"{'layout, path':<44} {'insert':>7} {'WAL kB':>7} {'abstract':>9}"
+        f" {'stars, spread':>14} {'HOT':>5} {'stars, consecutive':>19} {'HOT':>5}"
+    )
     for path, costs in writes.items():
         print(
-            f"{path:<32} {costs['insert']:8.2f} {costs['update abstract']:16.2f}"
-            f" {costs['update stars/has_code']:22.2f}"
+            f"{path:<44} {costs['insert']:7.2f} {costs['insert WAL kB']:7.1f}"
+            f" {costs['update abstract']:9.2f} {costs['update stars/has_code']:14.2f}"
+            f" {costs['HOT share']:5.0%} {costs['update stars/has_code, consecutive']:19.2f}"
+            f" {costs['HOT share, consecutive']:5.0%}"
         )
 
 

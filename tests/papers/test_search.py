@@ -4,6 +4,7 @@ import importlib
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from papers.models import Paper
 from papers.search import (
@@ -17,6 +18,7 @@ from papers.search import (
     fts5_query,
     search_index_path,
 )
+from papers.services import repository_record_stars
 from papers.templatetags.papers_tags import headline
 from tests.factories import PaperFactory, PaperRepositoryFactory, TopicFactory
 
@@ -212,6 +214,54 @@ class TestRumMigration:
         with connection.cursor() as cursor:
             cursor.execute("SELECT to_regclass('paper_search_vector_gin')")
             assert cursor.fetchone()[0] is None, "the GIN index it replaces is dropped"
+
+
+@postgres_only
+class TestSearchIndexWrites:
+    def test_it_leaves_room_on_each_page_for_updated_rows(self):
+        migration = importlib.import_module("papers.migrations.0010_paper_fillfactor")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'papers_paper'")
+            options = cursor.fetchone()[0] or []
+
+        assert f"fillfactor={migration.FILLFACTOR}" in options
+        assert migration.FILLFACTOR < 100
+
+    def test_it_refreshes_stars_without_writing_the_search_index(self):
+        with connection.cursor() as cursor:
+            # A new, empty heap inside the test's transaction: the pages hold this test's
+            # rows only (rows rolled back by earlier tests could leave room, or take it).
+            cursor.execute("TRUNCATE papers_paper CASCADE")
+        # Rows of the same size, under 2 kB: a page takes a few and then is full.
+        abstract = " ".join(f"word{n:03d}" for n in range(60))
+        papers = [PaperFactory(title=f"Paper {n:03d}", abstract=abstract) for n in range(20)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM papers_paper WHERE (ctid::text::point)[0] = 0 ORDER BY id DESC"
+            )
+            on_first_page = [row[0] for row in cursor.fetchall()]
+        # The first page, which later rows found too full to take them.
+        assert len(on_first_page) < len(papers)
+        paper = Paper.objects.get(pk=on_first_page[0])
+        link = PaperRepositoryFactory(paper=paper, repository__stars=10)
+
+        def updates():
+            with connection.cursor() as cursor:
+                # This transaction's counters (pg_stat_user_tables shows them only later).
+                cursor.execute(
+                    "SELECT pg_stat_get_xact_tuples_updated('papers_paper'::regclass),"
+                    " pg_stat_get_xact_tuples_hot_updated('papers_paper'::regclass)"
+                )
+                return cursor.fetchone()
+
+        before = updates()
+        repository_record_stars(repository=link.repository, stars=500, taken_at=timezone.now())
+        after = updates()
+
+        paper.refresh_from_db()
+        assert (paper.stars, paper.has_code) == (500, True)
+        # One row updated, and HOT: no new entry in the search index (nor any other).
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
 
 
 class TestQueryHelpers:
