@@ -95,6 +95,12 @@ def main():
     parser.add_argument("--papers", type=int, default=500_000)
     parser.add_argument("--links", type=int, default=300_000)
     parser.add_argument("--dir", default=str(ROOT / "var" / "bench-import"))
+    parser.add_argument(
+        "--fillfactor",
+        type=int,
+        help="papers_paper's fillfactor for this run (100: the table as before migration "
+        "0010, to compare with the default 75)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -127,6 +133,10 @@ def main():
             "TRUNCATE papers_paper, papers_repository, papers_paperrepository, "
             "papers_starsnapshot, papers_topic, papers_paper_topics CASCADE"
         )
+        if args.fillfactor:
+            cursor.execute(f"ALTER TABLE papers_paper SET (fillfactor = {args.fillfactor})")
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'papers_paper'")
+        print(f"papers_paper options: {cursor.fetchone()[0]}", flush=True)
     connection.close()
 
     paths = [str(papers_path), str(links_path)]

@@ -33,6 +33,12 @@ def main():
     parser.add_argument("--snapshots", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--refill", action="store_true")
+    parser.add_argument(
+        "--fillfactor",
+        type=int,
+        help="rewrite papers_paper at this fillfactor first (100: the table as before "
+        "migration 0010, to compare with the default 75)",
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -52,6 +58,14 @@ def main():
         _fill(connection, args.papers, args.snapshots)
         papers, snapshots = _sizes(connection)
     with connection.cursor() as cursor:
+        if args.fillfactor:
+            cursor.execute(f"ALTER TABLE papers_paper SET (fillfactor = {args.fillfactor})")
+            cursor.execute("VACUUM FULL papers_paper")
+        cursor.execute(
+            "SELECT reloptions, pg_size_pretty(pg_relation_size('papers_paper')) FROM pg_class "
+            "WHERE relname = 'papers_paper'"
+        )
+        print("papers_paper options, size: %s, %s" % cursor.fetchone(), flush=True)
         cursor.execute("VACUUM ANALYZE papers_starsnapshot")
         cursor.execute("VACUUM ANALYZE papers_paper")
         cursor.execute("VACUUM ANALYZE papers_paperrepository")
