@@ -65,7 +65,8 @@ def main():
             "SELECT reloptions, pg_size_pretty(pg_relation_size('papers_paper')) FROM pg_class "
             "WHERE relname = 'papers_paper'"
         )
-        print("papers_paper options, size: %s, %s" % cursor.fetchone(), flush=True)
+        options, size = cursor.fetchone()
+        print(f"papers_paper options, size: {options}, {size}", flush=True)
         cursor.execute("VACUUM ANALYZE papers_starsnapshot")
         cursor.execute("VACUUM ANALYZE papers_paper")
         cursor.execute("VACUUM ANALYZE papers_paperrepository")
