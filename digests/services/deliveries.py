@@ -6,6 +6,7 @@ import logging
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,17 +37,18 @@ STALE_CLAIM = dt.timedelta(hours=2)
 def digest_fan_out(*, edition: Edition, subscribers, enqueue) -> int:
     """Create a pending delivery per subscriber (existing ones are kept as they are) and
     hand each chunk of subscriber ids to `enqueue(edition_id, ids)`. Returns the number of
-    subscribers handed out. Streams by primary key, so memory does not grow with the list.
+    subscribers handed out.
+
+    Chunks are cut in `selection.in_digest_order`, so readers who get the same digest share
+    a chunk and, in bulk mode, an ESP call: with chunks cut by primary key, 9,000 readers
+    of the send benchmark took 499 calls for 55 distinct digests. The ids stream through
+    one server-side cursor, so memory does not grow with the list.
     """
     size = settings.DIGEST_CHUNK_SIZE
-    last = 0
     total = 0
-    ids_query = subscribers.order_by("pk").values_list("pk", flat=True)
-    while True:
-        ids = list(ids_query.filter(pk__gt=last)[:size])
-        if not ids:
-            break
-        last = ids[-1]
+    ordered = selection.in_digest_order(subscribers).values_list("pk", flat=True)
+    stream = ordered.iterator(chunk_size=size)
+    while ids := list(islice(stream, size)):
         _insert_pending(edition=edition, subscriber_ids=ids)
         if not total:
             # A new edition starts sending; later hours add readers in other time zones

@@ -560,3 +560,24 @@ def test_it_reads_chunk_size_and_candidates_when_it_runs(settings):
         enqueue=lambda _pk, ids: chunks.append(ids),
     )
     assert [len(ids) for ids in chunks] == [2, 2, 1]
+
+
+def test_it_puts_readers_who_get_the_same_digest_in_the_same_chunk(bulk, edition, settings):
+    from digests.services import digest_fan_out
+
+    settings.DIGEST_CHUNK_SIZE = 3
+    # Signed up alternately, so chunks cut by primary key would mix the two digests.
+    readers = [SubscriberFactory(papers_per_email=(5, 10)[i % 2]) for i in range(6)]
+    chunks = []
+    digest_fan_out(
+        edition=edition,
+        subscribers=Subscriber.objects.all(),
+        enqueue=lambda _pk, ids: chunks.append(ids),
+    )
+    by_id = {r.pk: r.papers_per_email for r in readers}
+    assert [sorted({by_id[pk] for pk in ids}) for ids in chunks] == [[5], [10]]
+    for ids in chunks:
+        delivery_send_chunk(edition=edition, subscriber_ids=ids)
+    # One call per chunk: cut by primary key, each chunk would take two.
+    assert len(sent_payloads(bulk, "/email/bulk")) == 2
+    assert Delivery.objects.filter(status="sent").count() == 6
