@@ -285,6 +285,20 @@ def _keywords(values) -> tuple[str, ...]:
     return tuple(str(v).strip().lower() for v in (values or []) if str(v).strip())
 
 
+# The subscriber's columns that choosing and sending a digest read (`reader_for`, the
+# format, the address and account behind the links and updates): the send loads only these.
+READER_FIELDS = (
+    "email",
+    "user",
+    "email_format",
+    "keywords_include",
+    "keywords_exclude",
+    "only_with_code",
+    "papers_per_email",
+    "ranking",
+)
+
+
 def reader_for(
     subscriber, *, topic_ids: frozenset[int], seen, muted=frozenset(), profile=None
 ) -> Reader:

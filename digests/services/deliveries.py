@@ -182,6 +182,20 @@ def _commit_without_flush(on: bool) -> None:
             cursor.execute("SET synchronous_commit TO off" if on else "RESET synchronous_commit")
 
 
+# What `_mark` writes for a reader skipped here: every other column of a delivery (a dozen
+# timestamps among them) would cost more to load than the rest of choosing.
+_PENDING_FIELDS = (
+    "subscriber",
+    "status",
+    "skip_reason",
+    "paper_ids",
+    "reasons",
+    "esp_message_id",
+    "error",
+    "sent_at",
+)
+
+
 def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkResult):
     """Choose each pending reader's papers and plan the ESP calls. Readers who get
     nothing are claimed and marked skipped here, in one transaction (no ESP call)."""
@@ -190,6 +204,7 @@ def _choose(*, edition: Edition, subscriber_ids: list[int], mode, result: ChunkR
             edition=edition, subscriber_id__in=subscriber_ids, status=Delivery.Status.PENDING
         )
         .select_related("subscriber")
+        .only(*_PENDING_FIELDS, *(f"subscriber__{name}" for name in selection.READER_FIELDS))
         .order_by("pk")
     )
     if not pending:

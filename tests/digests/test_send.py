@@ -210,6 +210,46 @@ def test_it_uses_a_bounded_number_of_queries_whatever_the_chunk_size(bulk, editi
     assert Delivery.objects.filter(status="sent").count() == 46
 
 
+def test_it_loads_what_every_kind_of_reader_needs_in_a_constant_number_of_queries(
+    bulk, edition
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from digests.services import digest_fan_out, reader
+    from papers.models import Paper, Topic
+    from tests.factories import UserFactory
+
+    topic = Topic.objects.create(slug="vision", name="Vision")
+    for paper in Paper.objects.all():
+        paper.topics.add(topic)
+
+    def shapes():
+        readers = [
+            SubscriberFactory(email_format=Subscriber.Format.TEXT),
+            SubscriberFactory(keywords_include=["framework"], keywords_exclude=["audio"]),
+            SubscriberFactory(only_with_code=True, ranking=Subscriber.Ranking.TRENDING),
+            SubscriberFactory(user=UserFactory(), papers_per_email=5),
+        ]
+        readers[0].topics.add(topic)
+        return readers
+
+    reader.vocabulary_current()
+    counts = []
+    for copies in (1, 3):
+        rendering.clear_caches()
+        ids = [s.pk for _ in range(copies) for s in shapes()]
+        digest_fan_out(
+            edition=edition, subscribers=Subscriber.objects.filter(pk__in=ids), enqueue=lambda *a: 0
+        )
+        with CaptureQueriesContext(connection) as queries:
+            result = delivery_send_chunk(edition=edition, subscriber_ids=ids)
+        assert result.sent == len(ids)
+        counts.append(len(queries))
+    # A column the send reads but does not load would cost one query per reader.
+    assert counts[0] == counts[1]
+
+
 def test_it_never_sends_twice_when_a_chunk_task_runs_twice(postmark, edition):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
     readers = [SubscriberFactory() for _ in range(3)]
