@@ -7,7 +7,7 @@ history), so the number of queries never grows with the number of recipients.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -344,10 +344,19 @@ def choices_for(*, edition, subscribers: Sequence, candidates: Sequence[Candidat
     """{subscriber id: Choice} for a chunk: what the send and the dry run both call."""
     readers = readers_of(edition=edition, subscribers=subscribers, candidates=candidates)
     index = relevance.Index([(c.paper_id, c.vector) for c in candidates])
-    return {
-        pk: choose(reader=reader, candidates=candidates, index=index)
-        for pk, reader in readers.items()
-    }
+    choices = {}
+    # `choose` is pure: readers without a model who differ only by id get the same choice,
+    # and the fan-out puts such readers in the same chunk. Those with a model rank alone.
+    alike: dict[Reader, Choice] = {}
+    for pk, reader in readers.items():
+        if reader.profile is not None:
+            choices[pk] = choose(reader=reader, candidates=candidates, index=index)
+            continue
+        key = replace(reader, subscriber_id=0)
+        if key not in alike:
+            alike[key] = choose(reader=reader, candidates=candidates, index=index)
+        choices[pk] = alike[key]
+    return choices
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:

@@ -311,28 +311,35 @@ def delivery_claim(*, delivery_ids: list[int], mark_first: list[Delivery] = ()) 
 
 
 def _claim_postgresql(delivery_ids: list[int], mark_first: list[Delivery]) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(*_claim_sql_postgresql(delivery_ids, mark_first))
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _claim_sql_postgresql(delivery_ids: list[int], mark_first: list[Delivery]) -> tuple:
     # One statement, so one round trip per ESP call even in one-by-one mode: the previous
     # call's outcomes (a data-modifying CTE), then SELECT ... FOR UPDATE SKIP LOCKED of
     # this call's pending rows, which become "sending". Its text never changes (arrays,
     # not one placeholder per row), so psycopg and the server parse one statement.
     #
-    # The rows are found by joining the ids to the primary key. With `id = ANY(ids) AND
-    # status = 'pending'` the planner ANDs in the partial index of pending rows, which
-    # holds every row a day's fan-out inserted until VACUUM: 2 ms of a 3 ms claim at
-    # 30,000 readers in bench/send_digest.py, and growing with the day's list.
+    # The rows are locked through the primary key alone, and their status is checked on
+    # the locked row. With `status = 'pending'` beside the join, the planner may scan the
+    # partial index of pending rows instead, which holds every row of the day's fan-out:
+    # it does whenever the table's statistics predate the fan-out (a first send, or the
+    # day's rows inserted since the last ANALYZE), and each claim then reads every pending
+    # row (27 ms a claim, 18 of 77 s of a 100,000-reader send in bench/send_digest.py).
     table = Delivery._meta.db_table
     marked, params = _MARK_SQL_POSTGRESQL.format(table=table), _mark_arrays(mark_first)
     sql = (
         f"WITH marked AS ({marked}), "
-        f"locked AS (SELECT d.id FROM unnest(%s::bigint[]) AS c(id) "
-        f"JOIN {table} d ON d.id = c.id WHERE d.status = %s FOR UPDATE OF d SKIP LOCKED) "
+        f"locked AS (SELECT d.id, d.status FROM unnest(%s::bigint[]) AS c(id) "
+        f"JOIN {table} d ON d.id = c.id FOR UPDATE OF d SKIP LOCKED) "
         f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = {table}.attempts + 1 "
-        f"FROM locked WHERE {table}.id = locked.id RETURNING {table}.id"
+        f"FROM locked WHERE {table}.id = locked.id AND locked.status = %s "
+        f"RETURNING {table}.id"
     )
-    params += [list(delivery_ids), Delivery.Status.PENDING, Delivery.Status.SENDING, timezone.now()]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    params += [list(delivery_ids), Delivery.Status.SENDING, timezone.now(), Delivery.Status.PENDING]
+    return sql, params
 
 
 def _send_call(

@@ -197,3 +197,34 @@ def test_it_keeps_choosing_pure_candidates_in_ordered_choice_with_reasons_out():
     choice = selection.choose(reader=reader, candidates=candidates)
     assert choice.papers == (selection.ChosenPaper(1, "+50 stars in 24 h"),)
     assert choice.paper_ids == [1] and not choice.skip_reason
+
+
+def test_it_chooses_once_for_readers_alike_and_apart_for_what_sets_them_apart():
+    from unittest import mock
+
+    papers = make_trending(12)
+    yesterday, _ = edition_get_or_compose(day=DAY - dt.timedelta(days=1), kind=Kind.DAILY)
+    edition, _ = edition_get_or_compose(day=DAY, kind=Kind.DAILY)
+    alike = [SubscriberFactory(papers_per_email=5) for _ in range(3)]
+    got_first = SubscriberFactory(papers_per_email=5)  # yesterday's digest had papers[0]
+    Delivery.objects.create(
+        edition=yesterday, subscriber=got_first, status="sent", paper_ids=[papers[0].pk]
+    )
+    vision = TopicFactory(slug="vision")
+    papers[3].topics.add(vision)
+    muted = SubscriberFactory(papers_per_email=5)
+    from digests.models import TopicMute
+
+    TopicMute.objects.create(subscriber=muted, topic=vision)
+    readers = [*alike, got_first, muted]
+    with mock.patch("digests.selection.choose", wraps=selection.choose) as choose:
+        choices = selection.choices_for(
+            edition=edition,
+            subscribers=readers,
+            candidates=selection.edition_candidates(edition),
+        )
+    first_five = [p.pk for p in papers[:5]]
+    assert [choices[r.pk].paper_ids for r in alike] == [first_five] * 3
+    assert choices[got_first.pk].paper_ids == [p.pk for p in papers[1:6]]
+    assert papers[3].pk not in choices[muted.pk].paper_ids
+    assert choose.call_count == 3  # the three alike readers once, each other reader alone

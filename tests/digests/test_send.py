@@ -210,9 +210,7 @@ def test_it_uses_a_bounded_number_of_queries_whatever_the_chunk_size(bulk, editi
     assert Delivery.objects.filter(status="sent").count() == 46
 
 
-def test_it_loads_what_every_kind_of_reader_needs_in_a_constant_number_of_queries(
-    bulk, edition
-):
+def test_it_loads_what_every_kind_of_reader_needs_in_a_constant_number_of_queries(bulk, edition):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
