@@ -262,6 +262,27 @@ def test_it_never_sends_twice_when_a_chunk_task_runs_twice(postmark, edition):
     assert edition.sent_count == 3 and edition.status == Edition.Status.SENT
 
 
+def test_its_claim_takes_only_rows_still_pending(edition):
+    # A chunk plans its calls from the rows it read as pending; a duplicate task may send
+    # them before this one claims. The claim itself must then take nothing.
+    from digests.services.deliveries import delivery_claim
+
+    rows = {
+        status: Delivery.objects.create(
+            edition=edition, subscriber=SubscriberFactory(), status=status
+        )
+        for status in ("pending", "sending", "sent", "failed")
+    }
+    claimed = delivery_claim(delivery_ids=[d.pk for d in rows.values()])
+    assert claimed == {rows["pending"].pk}
+    assert dict(Delivery.objects.values_list("pk", "status")) == {
+        rows["pending"].pk: "sending",
+        rows["sending"].pk: "sending",
+        rows["sent"].pk: "sent",
+        rows["failed"].pk: "failed",
+    }
+
+
 def test_it_leaves_rows_claimed_by_another_worker_alone(postmark, edition):
     postmark.add_callback("POST", f"{POSTMARK}/email", callback=postmark_ok)
     reader = SubscriberFactory()
