@@ -36,9 +36,23 @@ def due_on_date(*, day: dt.date, kind: str) -> QuerySet:
     return subscribers
 
 
+# The subscriber's columns that decide which digest they get (`reader_for`, and the format).
+DIGEST_CHOICES = (
+    "email_format",
+    "papers_per_email",
+    "only_with_code",
+    "ranking",
+    "keywords_include",
+    "keywords_exclude",
+)
+# All the columns choosing and sending read, with the address and account behind the links
+# and updates: the send loads only these.
+READER_FIELDS = ("email", "user", *DIGEST_CHOICES)
+
+
 def in_digest_order(subscribers: QuerySet) -> QuerySet:
-    """`subscribers` with those likely to get the same digest next to each other: by every
-    choice `reader_for` reads from their row, the format, and their first topic.
+    """`subscribers` with those likely to get the same digest next to each other: by their
+    `DIGEST_CHOICES`, then their first topic.
 
     The fan-out cuts the list into chunks in this order, so a chunk's readers share few
     distinct digests: in bulk mode each is one ESP call (and one claim) for all its readers
@@ -48,12 +62,7 @@ def in_digest_order(subscribers: QuerySet) -> QuerySet:
     through = Subscriber.topics.through
     first_topic = through.objects.filter(subscriber_id=OuterRef("pk")).order_by("topic_id")
     return subscribers.order_by(
-        "email_format",
-        "papers_per_email",
-        "only_with_code",
-        "ranking",
-        "keywords_include",
-        "keywords_exclude",
+        *DIGEST_CHOICES,
         Subquery(first_topic.values("topic_id")[:1]).asc(nulls_first=True),
         "pk",
     )
@@ -283,20 +292,6 @@ def already_sent(*, edition, subscriber_ids: list[int], paper_ids: list[int]) ->
 
 def _keywords(values) -> tuple[str, ...]:
     return tuple(str(v).strip().lower() for v in (values or []) if str(v).strip())
-
-
-# The subscriber's columns that choosing and sending a digest read (`reader_for`, the
-# format, the address and account behind the links and updates): the send loads only these.
-READER_FIELDS = (
-    "email",
-    "user",
-    "email_format",
-    "keywords_include",
-    "keywords_exclude",
-    "only_with_code",
-    "papers_per_email",
-    "ranking",
-)
 
 
 def reader_for(
