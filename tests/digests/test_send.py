@@ -640,3 +640,22 @@ def test_it_puts_readers_who_get_the_same_digest_in_the_same_chunk(bulk, edition
     # One call per chunk: cut by primary key, each chunk would take two.
     assert len(sent_payloads(bulk, "/email/bulk")) == 2
     assert Delivery.objects.filter(status="sent").count() == 6
+
+
+def test_it_puts_readers_of_the_same_topic_in_the_same_chunk(edition, settings):
+    from digests.services import digest_fan_out
+    from tests.factories import TopicFactory
+
+    settings.DIGEST_CHUNK_SIZE = 3
+    vision = TopicFactory(slug="vision")
+    readers = [SubscriberFactory() for _ in range(6)]
+    for reader in readers[::2]:  # signed up alternately: every other reader follows a topic
+        reader.topics.add(vision)
+    chunks = []
+    digest_fan_out(
+        edition=edition,
+        subscribers=Subscriber.objects.all(),
+        enqueue=lambda _pk, ids: chunks.append(ids),
+    )
+    following = {r.pk for r in readers[::2]}
+    assert [{pk in following for pk in ids} for ids in chunks] == [{False}, {True}]
